@@ -1,0 +1,467 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * es-devsim: plays many mobile devices on one interface of the test bed.
+ * Each device asks the AP where to run its next task (OFFLOAD_REQ), waits
+ * for the DECISION, then sends the task's tensor in fragments towards
+ * wherever the DECISION says (or runs it locally), and waits for the RESULT.
+ * Frames are built with esop_gen and read with the shared parser.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <arpa/inet.h>
+#include <linux/types.h>
+
+#include "es_rawsock.h"
+#include "esop_gen.h"
+#include "esop_parse.h"
+
+enum dev_state { DEV_IDLE, DEV_WAIT_DECISION, DEV_WAIT_RESULT };
+
+struct device {
+	uint32_t id;
+	uint16_t app;
+	int16_t snr_qdb;
+	enum dev_state state;
+	uint32_t task_id;
+	uint64_t next_ns;	/* next task, or the wait's deadline */
+	uint64_t req_ns;
+	uint8_t ip4[4];
+};
+
+struct totals {
+	uint64_t reqs, decisions, timeouts, results, frags_sent, bytes_sent;
+	uint64_t by_target[3];	/* tasks by the DECISION's target kind */
+	uint64_t send_errors, stray;
+	uint32_t last_epoch;
+};
+
+struct opts {
+	const char *iface;
+	uint8_t ap_mac[6];
+	uint8_t ap_ip4[4];
+	uint8_t dev_net[4];
+	unsigned int ndevices;
+	uint32_t first_id;
+	uint16_t apps[16];
+	unsigned int napps;
+	uint32_t tensor_bytes;
+	uint32_t frag_bytes;
+	double task_hz;
+	double duration_s;
+	unsigned int timeout_ms;
+	double snr_db, snr_spread_db;
+	int early_exit;
+	int direct;		/* send TENSORs straight to direct_mac/ip */
+	uint8_t direct_mac[6], direct_ip4[4];
+	const char *timeline;
+	int json;
+};
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+"Usage: es-devsim --iface IF (--ap-mac MAC | --direct MAC,IP) [OPTIONS]\n"
+"\n"
+"Plays --devices mobile devices on interface IF. Each device, --task-rate\n"
+"times a second, sends an OFFLOAD_REQ to the AP, waits for the DECISION,\n"
+"then sends its --tensor-bytes tensor in fragments as the DECISION says and\n"
+"waits for the RESULT (a LOCAL decision ends the task at once).\n"
+"\n"
+"  --iface IF               interface to send and receive on (AF_PACKET)\n"
+"  --ap-mac MAC             the AP's MAC on that link\n"
+"  --ap-ip A.B.C.D          the AP's IPv4 address (default 198.18.0.1)\n"
+"  --device-net A.B.C.D     device i gets this address + i + 1 (default 198.18.16.0)\n"
+"  --devices N              number of devices, 1..4000 (default 100)\n"
+"  --first-id ID            device ids are ID..ID+N-1 (default 1000)\n"
+"  --apps A[,B...]          app ids, device i uses the (i mod n)-th (default 3)\n"
+"  --tensor-bytes N         tensor size of a task (default 16384)\n"
+"  --fragment-bytes N       payload bytes per TENSOR frame (default 1400)\n"
+"  --task-rate HZ           tasks per device per second (default 2)\n"
+"  --duration S             seconds to run (default 10; Ctrl-C stops early)\n"
+"  --timeout-ms MS          wait for a DECISION or RESULT (default 500)\n"
+"  --snr-db X               uplink SNR the devices report (default 20)\n"
+"  --snr-spread-db X        spread the devices' SNR over X dB (default 0)\n"
+"  --early-exit             set EARLY_EXIT_OK on requests\n"
+"  --direct MAC,IP          no requests: send tensors straight to this server\n"
+"  --timeline FILE          one JSON line per second (counts, latency p50/p99)\n"
+"  --json                   print the summary as one JSON object\n"
+"\n"
+"Exit status: 0 success, 1 runtime error, 2 usage error.\n");
+}
+
+static int parse_ip4(const char *s, uint8_t ip[4])
+{
+	return inet_pton(AF_INET, s, ip) == 1 ? 0 : -EINVAL;
+}
+
+static int parse_opts(int argc, char **argv, struct opts *o)
+{
+	static const struct option lo[] = {
+		{ "iface", 1, NULL, 'i' }, { "ap-mac", 1, NULL, 'm' },
+		{ "ap-ip", 1, NULL, 'a' }, { "device-net", 1, NULL, 'n' },
+		{ "devices", 1, NULL, 'd' }, { "first-id", 1, NULL, 'f' },
+		{ "apps", 1, NULL, 'p' }, { "tensor-bytes", 1, NULL, 't' },
+		{ "fragment-bytes", 1, NULL, 'g' }, { "task-rate", 1, NULL, 'r' },
+		{ "duration", 1, NULL, 'D' }, { "timeout-ms", 1, NULL, 'T' },
+		{ "snr-db", 1, NULL, 's' }, { "snr-spread-db", 1, NULL, 'S' },
+		{ "early-exit", 0, NULL, 'e' }, { "direct", 1, NULL, 'x' },
+		{ "timeline", 1, NULL, 'l' }, { "json", 0, NULL, 'j' },
+		{ "help", 0, NULL, 'h' }, { NULL, 0, NULL, 0 },
+	};
+	int c, li = 0, have_mac = 0;
+	char *end;
+
+	*o = (struct opts){
+		.ap_ip4 = { 198, 18, 0, 1 }, .dev_net = { 198, 18, 16, 0 },
+		.ndevices = 100, .first_id = 1000, .apps = { 3 }, .napps = 1,
+		.tensor_bytes = 16384, .frag_bytes = 1400, .task_hz = 2,
+		.duration_s = 10, .timeout_ms = 500, .snr_db = 20,
+	};
+	while ((c = getopt_long(argc, argv, "h", lo, &li)) != -1) {
+		switch (c) {
+		case 'i': o->iface = optarg; break;
+		case 'm':
+			if (es_parse_mac(optarg, o->ap_mac))
+				goto bad;
+			have_mac = 1;
+			break;
+		case 'a': if (parse_ip4(optarg, o->ap_ip4)) goto bad; break;
+		case 'n': if (parse_ip4(optarg, o->dev_net)) goto bad; break;
+		case 'd': o->ndevices = (unsigned int)strtoul(optarg, &end, 10);
+			if (*end || !o->ndevices || o->ndevices > 4000) goto bad;
+			break;
+		case 'f': o->first_id = (uint32_t)strtoul(optarg, &end, 10);
+			if (*end || !o->first_id) goto bad;
+			break;
+		case 'p': {
+			char *tok, *save = NULL;
+			o->napps = 0;
+			for (tok = strtok_r(optarg, ",", &save); tok && o->napps < 16;
+			     tok = strtok_r(NULL, ",", &save)) {
+				unsigned long a = strtoul(tok, &end, 10);
+				if (*end || a > 65535) goto bad;
+				o->apps[o->napps++] = (uint16_t)a;
+			}
+			if (!o->napps) goto bad;
+			break;
+		}
+		case 't': o->tensor_bytes = (uint32_t)strtoul(optarg, &end, 10);
+			if (*end || !o->tensor_bytes) goto bad;
+			break;
+		case 'g': o->frag_bytes = (uint32_t)strtoul(optarg, &end, 10);
+			if (*end || !o->frag_bytes || o->frag_bytes > 1400) goto bad;
+			break;
+		case 'r': o->task_hz = strtod(optarg, &end);
+			if (*end || o->task_hz <= 0) goto bad;
+			break;
+		case 'D': o->duration_s = strtod(optarg, &end);
+			if (*end || o->duration_s <= 0) goto bad;
+			break;
+		case 'T': o->timeout_ms = (unsigned int)strtoul(optarg, &end, 10);
+			if (*end || !o->timeout_ms) goto bad;
+			break;
+		case 's': o->snr_db = strtod(optarg, &end); if (*end) goto bad; break;
+		case 'S': o->snr_spread_db = strtod(optarg, &end); if (*end) goto bad; break;
+		case 'e': o->early_exit = 1; break;
+		case 'x': {
+			char *comma = strchr(optarg, ',');
+			if (!comma) goto bad;
+			*comma = '\0';
+			if (es_parse_mac(optarg, o->direct_mac) || parse_ip4(comma + 1, o->direct_ip4))
+				goto bad;
+			o->direct = 1;
+			break;
+		}
+		case 'l': o->timeline = optarg; break;
+		case 'j': o->json = 1; break;
+		case 'h': usage(stdout); exit(0);
+		default: usage(stderr); return -EINVAL;
+		}
+	}
+	if (optind != argc || !o->iface || (!have_mac && !o->direct)) {
+		fprintf(stderr, "error: es-devsim: --iface and --ap-mac (or --direct) are required\n");
+		usage(stderr);
+		return -EINVAL;
+	}
+	return 0;
+bad:
+	fprintf(stderr, "error: es-devsim: bad value '%s' for --%s\n", optarg, lo[li].name);
+	return -EINVAL;
+}
+
+static struct esop_gen_spec frame_spec(const struct opts *o, const struct es_rawsock *s,
+				       const struct device *d, uint8_t type)
+{
+	struct esop_gen_spec sp = { .encap = ESOP_ENC_V4 };
+
+	memcpy(sp.src.mac, s->mac, 6);
+	memcpy(sp.src.ip4, d->ip4, 4);
+	sp.src.port = ESOP_DEFAULT_PORT;
+	memcpy(sp.dst.mac, o->direct && type == ESOP_T_TENSOR ? o->direct_mac : o->ap_mac, 6);
+	memcpy(sp.dst.ip4, o->direct && type == ESOP_T_TENSOR ? o->direct_ip4 : o->ap_ip4, 4);
+	sp.dst.port = ESOP_DEFAULT_PORT;
+	sp.hdr = esop_gen_hdr_default(type, d->id);
+	sp.hdr.app_id = d->app;
+	sp.hdr.task_id = d->task_id;
+	sp.hdr.snr_qdb = d->snr_qdb;
+	sp.hdr.total_len = o->tensor_bytes;
+	sp.hdr.deadline_us = o->timeout_ms * 1000;
+	if (o->early_exit)
+		sp.hdr.flags |= ESOP_F_EARLY_EXIT_OK;
+	return sp;
+}
+
+static void send_frame(struct es_rawsock *s, const struct esop_gen_spec *sp, struct totals *t)
+{
+	uint8_t buf[2048];
+	int len = esop_gen_build(buf, sizeof(buf), sp);
+
+	if (len < 0 || es_rawsock_send(s, buf, (size_t)len)) {
+		t->send_errors++;
+		return;
+	}
+	t->bytes_sent += (uint64_t)len;
+}
+
+static void send_tensor(const struct opts *o, struct es_rawsock *s, struct device *d,
+			uint16_t split_layer, struct totals *t)
+{
+	struct esop_gen_spec sp = frame_spec(o, s, d, ESOP_T_TENSOR);
+
+	sp.hdr.layer = split_layer;
+	for (uint32_t off = 0; off < o->tensor_bytes; off += o->frag_bytes) {
+		uint32_t n = o->tensor_bytes - off < o->frag_bytes ? o->tensor_bytes - off
+								   : o->frag_bytes;
+		sp.hdr.frag_off = off;
+		sp.payload_len = n;
+		sp.payload_fill = (uint8_t)off;
+		sp.hdr.flags = (uint8_t)((sp.hdr.flags & ~ESOP_F_LAST_FRAGMENT) |
+			       (off + n == o->tensor_bytes ? ESOP_F_LAST_FRAGMENT : 0));
+		send_frame(s, &sp, t);
+		t->frags_sent++;
+	}
+}
+
+static int cmp_u32(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+/* Latency samples (µs), with percentiles read from a sorted copy. */
+struct lat {
+	uint32_t *v;
+	size_t n, cap;
+};
+
+static void lat_add(struct lat *l, uint32_t us)
+{
+	if (l->n < l->cap)
+		l->v[l->n++] = us;
+}
+
+static uint32_t lat_pct(struct lat *l, double p)
+{
+	if (!l->n)
+		return 0;
+	qsort(l->v, l->n, sizeof(*l->v), cmp_u32);
+	size_t i = (size_t)(p * (double)(l->n - 1) + 0.5);
+	return l->v[i];
+}
+
+static void handle_frame(const struct opts *o, struct es_rawsock *s, struct device *devs,
+			 const uint8_t *f, int len, uint64_t now, struct totals *t,
+			 struct lat *all, struct lat *win)
+{
+	struct esop_parse_cfg cfg = { 0 };
+	struct esop_pkt pkt;
+	struct device *d;
+
+	if (esop_parse(f, f + len, &cfg, &pkt) != ESOP_V_NEEDS_TABLE)
+		return;
+	if (pkt.device_id < o->first_id || pkt.device_id - o->first_id >= o->ndevices) {
+		t->stray++;
+		return;
+	}
+	d = &devs[pkt.device_id - o->first_id];
+	if (pkt.task_id != d->task_id) {
+		t->stray++;
+		return;
+	}
+	if (pkt.type == ESOP_T_DECISION && d->state == DEV_WAIT_DECISION &&
+	    pkt.payload_len >= ESOP_DECISION_BYTES) {
+		const uint8_t *dec = f + pkt.payload_off;
+		uint8_t kind = dec[ESOP_DEC_OFF_TARGET_KIND];
+		uint32_t us = (uint32_t)((now - d->req_ns) / 1000);
+
+		t->decisions++;
+		t->last_epoch = esop_rd32(dec + ESOP_DEC_OFF_POLICY_EPOCH);
+		lat_add(all, us);
+		lat_add(win, us);
+		t->by_target[kind <= ESOP_TARGET_CLOUD ? kind : 0]++;
+		if (kind == ESOP_TARGET_EDGE || kind == ESOP_TARGET_CLOUD) {
+			send_tensor(o, s, d, esop_rd16(dec + ESOP_DEC_OFF_SPLIT_LAYER), t);
+			d->state = DEV_WAIT_RESULT;
+			d->next_ns = now + (uint64_t)o->timeout_ms * 1000000;
+		} else {
+			d->state = DEV_IDLE;
+			d->next_ns = d->req_ns + (uint64_t)(1e9 / o->task_hz);
+		}
+	} else if (pkt.type == ESOP_T_RESULT && d->state == DEV_WAIT_RESULT) {
+		t->results++;
+		d->state = DEV_IDLE;
+		d->next_ns = d->req_ns + (uint64_t)(1e9 / o->task_hz);
+	}
+}
+
+static void start_task(const struct opts *o, struct es_rawsock *s, struct device *d,
+		       uint64_t now, struct totals *t)
+{
+	d->task_id++;
+	d->req_ns = now;
+	if (o->direct) {
+		t->by_target[ESOP_TARGET_EDGE]++;
+		send_tensor(o, s, d, 0, t);
+		d->state = DEV_WAIT_RESULT;
+	} else {
+		struct esop_gen_spec sp = frame_spec(o, s, d, ESOP_T_OFFLOAD_REQ);
+
+		send_frame(s, &sp, t);
+		t->reqs++;
+		d->state = DEV_WAIT_DECISION;
+	}
+	d->next_ns = now + (uint64_t)o->timeout_ms * 1000000;
+}
+
+int main(int argc, char **argv)
+{
+	struct opts o;
+	struct es_rawsock s;
+	struct totals t = { 0 };
+	struct lat all = { 0 }, win = { 0 };
+	FILE *tl = NULL;
+	uint8_t buf[4096];
+	int err;
+
+	if (parse_opts(argc, argv, &o))
+		return 2;
+	err = es_rawsock_open(&s, o.iface);
+	if (err) {
+		fprintf(stderr, "error: es-devsim: %s: %s\n", o.iface, strerror(-err));
+		return 1;
+	}
+	if (o.timeline && !(tl = fopen(o.timeline, "w"))) {
+		fprintf(stderr, "error: es-devsim: %s: %s\n", o.timeline, strerror(errno));
+		return 1;
+	}
+	struct device *devs = calloc(o.ndevices, sizeof(*devs));
+	all.cap = 1 << 20;
+	all.v = malloc(all.cap * sizeof(uint32_t));
+	win.cap = 1 << 16;
+	win.v = malloc(win.cap * sizeof(uint32_t));
+	if (!devs || !all.v || !win.v) {
+		fprintf(stderr, "error: es-devsim: out of memory\n");
+		return 1;
+	}
+	uint64_t t0 = es_now_ns(), period = (uint64_t)(1e9 / o.task_hz);
+	uint32_t base;
+	memcpy(&base, o.dev_net, 4);
+	base = ntohl(base);
+	for (unsigned int i = 0; i < o.ndevices; i++) {
+		struct device *d = &devs[i];
+		uint32_t ip = htonl(base + i + 1);
+		double spread = o.ndevices > 1 ? o.snr_spread_db * ((double)i / (o.ndevices - 1) - 0.5) : 0;
+
+		d->id = o.first_id + i;
+		d->app = o.apps[i % o.napps];
+		d->snr_qdb = (int16_t)((o.snr_db + spread) * 4);
+		memcpy(d->ip4, &ip, 4);
+		d->next_ns = t0 + period * i / o.ndevices;	/* spread the starts */
+	}
+	es_catch_stop_signals();
+
+	uint64_t end = t0 + (uint64_t)(o.duration_s * 1e9), next_tick = t0 + 1000000000ull;
+	struct totals at_tick = t;
+	while (!es_stop_requested()) {
+		uint64_t now = es_now_ns();
+
+		if (now >= end)
+			break;
+		for (unsigned int i = 0; i < o.ndevices; i++) {
+			struct device *d = &devs[i];
+
+			if (now < d->next_ns)
+				continue;
+			if (d->state != DEV_IDLE)
+				t.timeouts++;
+			start_task(&o, &s, d, now, &t);
+		}
+		int n;
+		while ((n = es_rawsock_recv(&s, buf, sizeof(buf), 1)) > 0)
+			handle_frame(&o, &s, devs, buf, n, es_now_ns(), &t, &all, &win);
+		if (n < 0 && n != -EINTR) {
+			fprintf(stderr, "error: es-devsim: receive: %s\n", strerror(-n));
+			return 1;
+		}
+		if (now >= next_tick) {
+			double sec = (double)(now - t0) / 1e9;
+			if (tl) {
+				fprintf(tl, "{\"t\": %.1f, \"reqs\": %llu, \"decisions\": %llu, "
+					"\"edge\": %llu, \"cloud\": %llu, \"local\": %llu, "
+					"\"results\": %llu, \"timeouts\": %llu, \"frags\": %llu, "
+					"\"p50_us\": %u, \"p99_us\": %u, \"epoch\": %u}\n", sec,
+					(unsigned long long)(t.reqs - at_tick.reqs),
+					(unsigned long long)(t.decisions - at_tick.decisions),
+					(unsigned long long)(t.by_target[1] - at_tick.by_target[1]),
+					(unsigned long long)(t.by_target[2] - at_tick.by_target[2]),
+					(unsigned long long)(t.by_target[0] - at_tick.by_target[0]),
+					(unsigned long long)(t.results - at_tick.results),
+					(unsigned long long)(t.timeouts - at_tick.timeouts),
+					(unsigned long long)(t.frags_sent - at_tick.frags_sent),
+					lat_pct(&win, 0.5), lat_pct(&win, 0.99), t.last_epoch);
+				fflush(tl);
+			}
+			if (isatty(STDERR_FILENO))
+				fprintf(stderr, "\r%5.0f s  reqs %llu  decisions %llu  results %llu  "
+					"timeouts %llu   ", sec, (unsigned long long)t.reqs,
+					(unsigned long long)t.decisions,
+					(unsigned long long)t.results,
+					(unsigned long long)t.timeouts);
+			win.n = 0;
+			at_tick = t;
+			next_tick += 1000000000ull;
+		}
+	}
+	if (isatty(STDERR_FILENO))
+		fputc('\n', stderr);
+	double secs = (double)(es_now_ns() - t0) / 1e9;
+	FILE *out = stdout;
+	fprintf(out, o.json ? "{\"seconds\": %.2f, \"devices\": %u, \"reqs\": %llu, "
+		"\"decisions\": %llu, \"results\": %llu, \"timeouts\": %llu, "
+		"\"edge\": %llu, \"cloud\": %llu, \"local\": %llu, \"fragments\": %llu, "
+		"\"bytes\": %llu, \"send_errors\": %llu, \"stray\": %llu, "
+		"\"decision_p50_us\": %u, \"decision_p99_us\": %u, \"decision_p999_us\": %u, "
+		"\"last_epoch\": %u}\n"
+		: "seconds %.2f devices %u reqs %llu decisions %llu results %llu timeouts %llu "
+		"edge %llu cloud %llu local %llu fragments %llu bytes %llu send_errors %llu "
+		"stray %llu decision_p50_us %u p99_us %u p999_us %u last_epoch %u\n",
+		secs, o.ndevices, (unsigned long long)t.reqs, (unsigned long long)t.decisions,
+		(unsigned long long)t.results, (unsigned long long)t.timeouts,
+		(unsigned long long)t.by_target[1], (unsigned long long)t.by_target[2],
+		(unsigned long long)t.by_target[0], (unsigned long long)t.frags_sent,
+		(unsigned long long)t.bytes_sent, (unsigned long long)t.send_errors,
+		(unsigned long long)t.stray, lat_pct(&all, 0.5), lat_pct(&all, 0.99),
+		lat_pct(&all, 0.999), t.last_epoch);
+	if (tl)
+		fclose(tl);
+	es_rawsock_close(&s);
+	free(devs);
+	free(all.v);
+	free(win.v);
+	return 0;
+}
