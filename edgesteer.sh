@@ -7,6 +7,8 @@ set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 cd "$here"
 BUILD_DIR=${ES_BUILD_DIR:-build}
+ASAN_DIR=${BUILD_DIR}-asan
+FUZZ_DIR=${BUILD_DIR}-fuzz
 HUGEPAGES=${ES_HUGEPAGES:-512}		# 2 MiB pages: 1 GiB for DPDK
 
 usage() {
@@ -15,8 +17,10 @@ Usage: ./edgesteer.sh COMMAND [OPTIONS]
 
 Commands:
   demo [--duration SECONDS]   run the end-to-end demo (default 60 s)
-  test [MESON-TEST-ARGS...]   run every test suite; the last line reads
-                              "N passed, N failed, N skipped"
+  test [MESON-TEST-ARGS...]   run every test suite, then the unit suite again
+                              in a sanitizer build (ASan + UBSan) and each
+                              fuzz target for ES_FUZZ_SECONDS under libFuzzer;
+                              the last line reads "N passed, N failed, N skipped"
   bench [--suite NAME]        run the benchmarks (long load and soak runs)
   setup                       install what is missing, and nothing else
   build                       setup, then build into ./build
@@ -28,6 +32,8 @@ mounted and hugepages already reserved are left as they are.
 Environment:
   ES_BUILD_DIR   build directory (default: build)
   ES_HUGEPAGES   2 MiB hugepages to reserve (default: 512)
+  ES_QUICK       1: test skips the sanitizer and fuzz builds
+  ES_FUZZ_SECONDS  seconds per fuzz target in test (default: 5)
 
 Exit status: 0 on success, 1 when a test or a step fails, 2 on a usage error.
 TXT
@@ -81,30 +87,34 @@ setup() {
 	ensure_hugepages
 }
 
+# build [DIR [MESON-SETUP-ARGS...]]: configure once, then compile.
 build() {
-	if [ ! -f "$BUILD_DIR/build.ninja" ]; then
-		meson setup "$BUILD_DIR" >/dev/null || die "meson setup failed"
+	local dir=${1:-$BUILD_DIR}
+	[ $# -gt 0 ] && shift
+	if [ ! -f "$dir/build.ninja" ]; then
+		meson setup "$dir" "$@" >/dev/null || die "meson setup $dir failed"
 	fi
-	meson compile -C "$BUILD_DIR" >/dev/null || {
-		meson compile -C "$BUILD_DIR" 2>&1 | tail -40 >&2
-		die "build failed"
+	meson compile -C "$dir" >/dev/null || {
+		meson compile -C "$dir" 2>&1 | tail -40 >&2
+		die "build in $dir failed"
 	}
 }
 
-# Prints "N passed, N failed, N skipped" from meson's test log.
+# Prints "N passed, N failed, N skipped" over meson test logs.
 summarize() {
-	python3 - "$1" <<'PY'
+	python3 - "$@" <<'PY'
 import json, sys
 counts = {"passed": 0, "failed": 0, "skipped": 0}
-with open(sys.argv[1]) as f:
-    for line in f:
-        r = json.loads(line)["result"]
-        if r in ("OK", "EXPECTEDFAIL"):
-            counts["passed"] += 1
-        elif r == "SKIP":
-            counts["skipped"] += 1
-        else:
-            counts["failed"] += 1
+for path in sys.argv[1:]:
+    with open(path) as f:
+        for line in f:
+            r = json.loads(line)["result"]
+            if r in ("OK", "EXPECTEDFAIL"):
+                counts["passed"] += 1
+            elif r == "SKIP":
+                counts["skipped"] += 1
+            else:
+                counts["failed"] += 1
 print("{passed} passed, {failed} failed, {skipped} skipped".format(**counts))
 sys.exit(1 if counts["failed"] else 0)
 PY
@@ -113,9 +123,20 @@ PY
 cmd_test() {
 	setup
 	build
-	local rc=0
+	local rc=0 logs=("$BUILD_DIR/meson-logs/testlog.json")
 	meson test -C "$BUILD_DIR" --num-processes 2 --print-errorlogs "$@" || rc=1
-	summarize "$BUILD_DIR/meson-logs/testlog.json" || rc=1
+	if [ "${ES_QUICK:-0}" != 1 ] && [ $# -eq 0 ]; then
+		log "sanitizer build (address, undefined): unit suite"
+		build "$ASAN_DIR" -Db_sanitize=address,undefined -Db_lundef=false
+		UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+			meson test -C "$ASAN_DIR" --suite unit --num-processes 2 --print-errorlogs || rc=1
+		logs+=("$ASAN_DIR/meson-logs/testlog.json")
+		log "fuzz targets under libFuzzer, ${ES_FUZZ_SECONDS:-5} s each"
+		CC=clang build "$FUZZ_DIR" -Dfuzz=true -Dfuzz_seconds="${ES_FUZZ_SECONDS:-5}"
+		meson test -C "$FUZZ_DIR" --suite fuzz --print-errorlogs || rc=1
+		logs+=("$FUZZ_DIR/meson-logs/testlog.json")
+	fi
+	summarize "${logs[@]}" || rc=1
 	return $rc
 }
 

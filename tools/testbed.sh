@@ -63,6 +63,9 @@ up() {
 	for ns in dev ap edge cloud; do
 		ip netns add "${P}$ns"
 		ip -n "${P}$ns" link set lo up
+		# no duplicate address detection: addresses are ours and usable at once
+		ip netns exec "${P}$ns" sysctl -qw net.ipv6.conf.all.accept_dad=0 \
+			net.ipv6.conf.default.accept_dad=0
 	done
 	link "${P}dev" dev0 02:00:00:00:10:01 "${P}ap" ap0 02:00:00:00:00:fe
 	link "${P}ap" ap1 02:00:00:00:01:01 "${P}edge" edge0 02:00:00:00:01:02

@@ -10,7 +10,7 @@ P=${P:0:5}-
 trap '"$tb" down "$P"' EXIT INT TERM
 "$tb" up "$P"
 for dst in 198.18.1.2 198.18.2.2 2001:2:0:1::2 2001:2:0:2::2; do
-	ip netns exec "${P}dev" ping -c1 -W2 "$dst" >/dev/null || { echo "FAIL: ping $dst"; exit 1; }
+	ip netns exec "${P}dev" ping -c3 -i0.2 -W2 "$dst" >/dev/null || { echo "FAIL: ping $dst"; exit 1; }
 done
 "$tb" down "$P"
 trap - EXIT INT TERM
