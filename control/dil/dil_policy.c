@@ -97,7 +97,7 @@ static int parse_count(const char *opt, const char *arg, uint64_t lo,
 }
 
 /* Returns 0, 1 (--help printed) or 2 (usage error, reported). */
-static int parse_opts(int argc, char **argv, struct eval_opts *o)
+static int parse_opts(int argc, char **argv, struct eval_opts *o, FILE *out)
 {
 	enum { O_TASKS = 256, O_SAMPLES, O_SEED, O_SET, O_DEMOS_OUT,
 	       O_DEMOS_COUNT, O_DEMOS_IN, O_CHECK, O_JSON, O_HELP };
@@ -173,7 +173,7 @@ static int parse_opts(int argc, char **argv, struct eval_opts *o)
 			o->json = 1;
 			break;
 		case O_HELP:
-			eval_usage(stdout);
+			eval_usage(out);
 			return 1;
 		default:
 			fprintf(stderr, "error: dil: unknown or incomplete "
@@ -229,6 +229,34 @@ struct scored {
 	struct dil_eval_result r;
 };
 
+/* Shortest of %.15g / %.17g that reads back to the same double. */
+static void put_num(FILE *out, double v)
+{
+	char buf[32];
+
+	snprintf(buf, sizeof(buf), "%.15g", v);
+	if (strtod(buf, NULL) != v)
+		snprintf(buf, sizeof(buf), "%.17g", v);
+	fputs(buf, out);
+}
+
+/* A JSON string: file names come from the command line. */
+static void put_str(FILE *out, const char *s)
+{
+	fputc('"', out);
+	for (; *s; s++) {
+		unsigned char ch = (unsigned char)*s;
+
+		if (ch == '"' || ch == '\\')
+			fprintf(out, "\\%c", ch);
+		else if (ch < 0x20)
+			fprintf(out, "\\u%04x", ch);
+		else
+			fputc(ch, out);
+	}
+	fputc('"', out);
+}
+
 static void print_json(FILE *out, const struct eval_opts *o,
 		       const struct dil_set *set, const double shares[DIL_NLOC],
 		       unsigned majority, double majority_acc, double gen_s,
@@ -242,12 +270,16 @@ static void print_json(FILE *out, const struct eval_opts *o,
 		"\"seed\":%llu,\"first\":%llu,", set->params.tasks, set->count,
 		(unsigned long long)set->seed,
 		(unsigned long long)set->first);
-	if (o->demos_in)
-		fprintf(out, "\"demos_in\":\"%s\",", o->demos_in);
+	if (o->demos_in) {
+		fprintf(out, "\"demos_in\":");
+		put_str(out, o->demos_in);
+		fputc(',', out);
+	}
 	fprintf(out, "\"params\":{");
-	for (size_t i = 0; i < np; i++)
-		fprintf(out, "%s\"%s\":%.17g", i ? "," : "", pt[i].name,
-			dil_param_get(&set->params, &pt[i]));
+	for (size_t i = 0; i < np; i++) {
+		fprintf(out, "%s\"%s\":", i ? "," : "", pt[i].name);
+		put_num(out, dil_param_get(&set->params, &pt[i]));
+	}
 	fprintf(out, "},\"label_shares\":{\"local\":%.6f,\"edge\":%.6f,"
 		"\"cloud\":%.6f},\"majority_class\":\"%s\","
 		"\"majority_accuracy\":%.6f,\"generate_s\":%.6f,", shares[0],
@@ -256,11 +288,13 @@ static void print_json(FILE *out, const struct eval_opts *o,
 	if (exhaustive_bad >= 0)
 		fprintf(out, "\"exhaustive_check\":{\"samples\":%zu,"
 			"\"disagreements\":%ld},", set->count, exhaustive_bad);
-	if (o->demos_out)
-		fprintf(out, "\"demos_out\":{\"file\":\"%s\",\"count\":%zu,"
-			"\"bytes\":%llu,\"generate_write_s\":%.6f},",
-			o->demos_out, o->demos_count,
+	if (o->demos_out) {
+		fprintf(out, "\"demos_out\":{\"file\":");
+		put_str(out, o->demos_out);
+		fprintf(out, ",\"count\":%zu,\"bytes\":%llu,"
+			"\"generate_write_s\":%.6f},", o->demos_count,
 			(unsigned long long)demos_bytes, demos_s);
+	}
 	fprintf(out, "\"schemes\":{");
 	for (size_t i = 0; i < nsc; i++) {
 		const struct dil_eval_result *r = &sc[i].r;
@@ -321,7 +355,7 @@ static int dil_eval(int argc, char **argv, FILE *out)
 	char err[256];
 	int rc;
 
-	rc = parse_opts(argc, argv, &o);
+	rc = parse_opts(argc, argv, &o, out);
 	if (rc)
 		return rc == 1 ? 0 : 2;
 	if (o.demos_out) {

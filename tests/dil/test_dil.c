@@ -17,6 +17,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <cjson/cJSON.h>
 #include <cmocka.h>
 
 #include "dil_encode.h"
@@ -24,6 +25,7 @@
 #include "dil_rng.h"
 #include "dil_set.h"
 #include "dil_solve.h"
+#include "policy.h"
 
 static struct dil_costs costs;
 
@@ -525,6 +527,111 @@ static void test_encode(void **state)
 	assert_int_equal(back[1], DIL_LOCAL);
 }
 
+
+/* `edgesteerctl policy eval --policy dil ...` through the registry. */
+static int run_eval(const char *const *args, char **text)
+{
+	const struct ctl_policy_ops *ops = ctl_policy_find("dil");
+	char *argv[16];
+	size_t n = 0, len;
+	FILE *out;
+	int rc;
+
+	assert_non_null(ops);
+	assert_non_null(ops->eval);
+	argv[n++] = (char *)"dil";
+	for (; args[n - 1]; n++)
+		argv[n] = (char *)args[n - 1];
+	argv[n] = NULL;
+	out = open_memstream(text, &len);
+	assert_non_null(out);
+	rc = ops->eval((int)n, argv, out);
+	fclose(out);
+	return rc;
+}
+
+static double num_at(const cJSON *root, const char *a, const char *b,
+		     const char *c)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(root, a);
+
+	if (b)
+		v = cJSON_GetObjectItemCaseSensitive(v, b);
+	if (c)
+		v = cJSON_GetObjectItemCaseSensitive(v, c);
+	if (!cJSON_IsNumber(v))
+		fail_msg("%s.%s.%s: not a number", a, b ? b : "",
+			 c ? c : "");
+	return v->valuedouble;
+}
+
+static void test_eval_command(void **state)
+{
+	static const char *const usage_errors[][4] = {
+		{ "--tasks", "0", NULL },
+		{ "--tasks", "six", NULL },
+		{ "--samples", "-5", NULL },
+		{ "--set", "no_such=1", NULL },
+		{ "--set", "edge_cores=0", NULL },
+		{ "--tasks", "17", "--check-exhaustive", NULL },
+		{ "--bogus", NULL },
+		{ "extra", NULL },
+	};
+	const char *args[] = { "--tasks", "6", "--samples", "2000", "--seed",
+			       "9", "--check-exhaustive", "--json", NULL };
+	static const char *const schemes[] = { "OOS", "LOS", "EOS", "COS",
+					       "ROS", "GOS" };
+	char *text = NULL;
+	cJSON *root;
+
+	(void)state;
+	assert_int_equal(run_eval(args, &text), 0);
+	root = cJSON_Parse(text);
+	assert_non_null(root);
+	assert_int_equal((int)num_at(root, "tasks", NULL, NULL), 6);
+	assert_int_equal((int)num_at(root, "samples", NULL, NULL), 2000);
+	assert_int_equal((int)num_at(root, "exhaustive_check", "disagreements",
+				     NULL), 0);
+	double shares = num_at(root, "label_shares", "local", NULL) +
+			num_at(root, "label_shares", "edge", NULL) +
+			num_at(root, "label_shares", "cloud", NULL);
+	assert_true(fabs(shares - 1) < 1e-5);
+	double maj = num_at(root, "majority_accuracy", NULL, NULL);
+	assert_true(maj > 0.33 && maj < 0.7);
+	for (size_t k = 0; k < 6; k++) {
+		assert_true(num_at(root, "schemes", schemes[k], "cost_ratio") >=
+			    1.0);
+		num_at(root, "schemes", schemes[k], "accuracy");
+		num_at(root, "schemes", schemes[k], "us_per_decision");
+		const cJSON *r = cJSON_GetObjectItemCaseSensitive(
+			cJSON_GetObjectItemCaseSensitive(root, "schemes"),
+			schemes[k]);
+		r = cJSON_GetObjectItemCaseSensitive(r, "regret");
+		assert_true(cJSON_IsNumber(cJSON_GetObjectItemCaseSensitive(
+			r, "p99")));
+	}
+	assert_true(num_at(root, "schemes", "OOS", "accuracy") == 1.0);
+	/* nothing is printed for the schemes that need the learning core */
+	assert_null(cJSON_GetObjectItemCaseSensitive(
+		cJSON_GetObjectItemCaseSensitive(root, "schemes"), "DIOS"));
+	cJSON_Delete(root);
+	free(text);
+	for (size_t r = 0; r < sizeof(usage_errors) / sizeof(usage_errors[0]);
+	     r++) {
+		assert_int_equal(run_eval(usage_errors[r], &text), 2);
+		assert_string_equal(text, "");
+		free(text);
+	}
+	const char *help[] = { "--help", NULL };
+	assert_int_equal(run_eval(help, &text), 0);
+	assert_non_null(strstr(text, "Usage: edgesteerctl policy eval --policy dil"));
+	free(text);
+	/* a demonstration file that is not one */
+	const char *bad[] = { "--demos-in", "/nonexistent/x.dem", NULL };
+	assert_int_equal(run_eval(bad, &text), 1);
+	free(text);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -540,6 +647,7 @@ int main(void)
 						tmp_setup, tmp_teardown),
 		cmocka_unit_test(test_params),
 		cmocka_unit_test(test_encode),
+		cmocka_unit_test(test_eval_command),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
