@@ -14,6 +14,7 @@
 #include <time.h>
 
 #include "dil_eval.h"
+#include "dil_online.h"
 #include "dil_set.h"
 #include "dil_solve.h"
 #include "policy.h"
@@ -430,9 +431,51 @@ out:
 	return rc;
 }
 
+/*
+ * Online, interim: the exact DP per device (dil_online.h) until the DIOS
+ * network replaces it. @args is the application profile file. create
+ * reports a bad file on stderr: the ops have no other way to name it.
+ */
+static int dil_create(void **state, const char *args)
+{
+	struct dil_online *o;
+	char err[256];
+	int rc = dil_online_create(&o, args, err, sizeof(err));
+
+	if (rc) {
+		fprintf(stderr, "error: dil: %s\n", err);
+		return rc;
+	}
+	*state = o;
+	return 0;
+}
+
+static int dil_observe(void *state, const struct ctl_epoch_obs *obs)
+{
+	/* Each decision uses the epoch's observation alone. */
+	(void)state;
+	(void)obs;
+	return 0;
+}
+
+static int dil_decide(void *state, const struct ctl_epoch_obs *obs,
+		      struct es_policy *next)
+{
+	return dil_online_decide(state, obs, next);
+}
+
+static void dil_destroy(void *state)
+{
+	dil_online_destroy(state);
+}
+
 const struct ctl_policy_ops dil_policy = {
 	.name = "dil",
-	.summary = "seed 003 DIL: local/edge/cloud per sub-task; exact DP, "
-		   "baselines (DIOS pending control/learn)",
+	.summary = "seed 003 DIL: local/edge/cloud per sub-task; exact DP "
+		   "(interim online), baselines; DIOS pending control/learn",
 	.eval = dil_eval,
+	.create = dil_create,
+	.observe = dil_observe,
+	.decide = dil_decide,
+	.destroy = dil_destroy,
 };

@@ -22,9 +22,11 @@
 
 #include "dil_encode.h"
 #include "dil_eval.h"
+#include "dil_online.h"
 #include "dil_rng.h"
 #include "dil_set.h"
 #include "dil_solve.h"
+#include "esop.h"
 #include "policy.h"
 
 static struct dil_costs costs;
@@ -632,6 +634,168 @@ static void test_eval_command(void **state)
 	free(text);
 }
 
+
+static const char profile_json[] =
+	"{\"dil_apps\":1,\"apps\":["
+	"{\"app\":3,\"work_cycles\":[2e8,9e8,6e8,1e8,8e8,3e8],"
+	"\"data_bytes\":[1.5e6,4e5,9e5,1.8e6,3e5,6e5,2.5e5]}]}";
+
+static void write_text(const char *path, const char *text)
+{
+	spill(path, (const uint8_t *)text, strlen(text));
+}
+
+/* What the online policy must choose: the DP on the same sample. */
+static void expected_entry(uint32_t m, uint32_t n, int16_t snr_qdb,
+			   int edge_ok, uint8_t *kind, uint16_t *split)
+{
+	static const double w[] = { 2e8, 9e8, 6e8, 1e8, 8e8, 3e8 };
+	static const double d[] = { 1.5e6, 4e5, 9e5, 1.8e6, 3e5, 6e5, 2.5e5 };
+	struct dil_params p;
+	struct dil_sample s = { .tasks = 6, .subcarriers = m, .cores = n,
+				.snr = pow(10, snr_qdb / 40.0),
+				.wired_delay_s = 0.015,
+				.work_cycles = w, .data_bytes = d };
+	uint8_t place[6];
+	uint16_t k;
+
+	dil_params_default(&p, 6);
+	dil_costs_build(&p, &s, &costs);
+	if (!edge_ok)
+		for (int t = 0; t < 6; t++)
+			costs.exec[t][DIL_EDGE] = INFINITY;
+	dil_solve_dp(&costs, place);
+	for (k = 0; k < 6 && place[k] == DIL_LOCAL; k++)
+		;
+	*kind = k < 6 ? place[k] : ESOP_TARGET_LOCAL;
+	*split = k;
+}
+
+static void test_online_decide(void **state)
+{
+	static struct es_policy cur;
+	struct es_device devs[3] = {
+		{ .id = 1, .apps_off = 0, .napps = 1 },
+		{ .id = 2, .apps_off = 1, .napps = 1 },
+		{ .id = 5, .apps_off = 2, .napps = 1 },
+	};
+	struct es_app apps[3] = {
+		{ .app = 3, .target_kind = ESOP_TARGET_LOCAL },
+		{ .app = 3, .target_kind = ESOP_TARGET_LOCAL },
+		{ .app = 9, .target_kind = ESOP_TARGET_EDGE, .split_layer = 2 },
+	};
+	struct ctl_device_obs dobs[3] = {
+		{ .id = 1, .app_id = 3, .snr_qdb = 80, .pending_bytes = 1000 },
+		{ .id = 2, .app_id = 3, .snr_qdb = -80, .pending_bytes = 1000 },
+		{ .id = 5, .app_id = 9, .snr_qdb = 80, .pending_bytes = 0 },
+	};
+	struct ctl_server_obs sobs[2] = { { .queue_depth = 4 },
+					  { .queue_depth = 0 } };
+	struct ctl_epoch_obs obs = { .epoch = 1, .ndevices = 3,
+				     .devices = dobs, .in_force = &cur,
+				     .servers = sobs };
+	const struct ctl_policy_ops *ops = ctl_policy_find("dil");
+	struct es_policy next, again;
+	void *st;
+	uint8_t kind;
+	uint16_t split;
+
+	(void)state;
+	cur.nservers = 2;
+	strcpy(cur.servers[0].name, "edge0");
+	cur.servers[0].kind = ESOP_TARGET_EDGE;
+	strcpy(cur.servers[1].name, "cloud0");
+	cur.servers[1].kind = ESOP_TARGET_CLOUD;
+	cur.ndevices = 3;
+	cur.napps = 3;
+	cur.devices = devs;
+	cur.apps = apps;
+	write_text(tmp_path, profile_json);
+	assert_int_equal(ops->create(&st, tmp_path), 0);
+	assert_int_equal(ops->observe(st, &obs), 0);
+	assert_int_equal(ops->decide(st, &obs, &next), 0);
+	assert_int_equal(next.ndevices, 3);
+	assert_int_equal(next.nservers, 2);
+	assert_memory_equal(next.devices, devs, sizeof(devs));
+	/* two devices with open tasks share N: m = 128; n = 16 - 4 */
+	expected_entry(128, 12, 80, 1, &kind, &split);
+	assert_int_equal(next.apps[0].target_kind, kind);
+	assert_int_equal(next.apps[0].split_layer, split);
+	assert_int_not_equal(kind, ESOP_TARGET_LOCAL);
+	assert_int_equal(next.apps[0].server, ES_SERVER_ANY);
+	expected_entry(128, 12, -80, 1, &kind, &split);
+	assert_int_equal(next.apps[1].target_kind, ESOP_TARGET_LOCAL);
+	assert_int_equal(kind, ESOP_TARGET_LOCAL);
+	assert_int_equal(next.apps[1].split_layer, 6);
+	/* an app without a profile is left as it was */
+	assert_memory_equal(&next.apps[2], &apps[2], sizeof(apps[2]));
+	/* the same epoch again against its own result: nothing to push */
+	obs.in_force = &next;
+	assert_int_equal(ops->decide(st, &obs, &again), 1);
+	assert_null(again.devices);
+	assert_null(again.apps);
+	free(next.devices);
+	free(next.apps);
+	/* no edge server in the table: never edge */
+	obs.in_force = &cur;
+	cur.servers[0].kind = ESOP_TARGET_CLOUD;
+	assert_int_equal(ops->decide(st, &obs, &next), 0);
+	expected_entry(128, 16, 80, 0, &kind, &split);
+	assert_int_equal(next.apps[0].target_kind, kind);
+	assert_int_equal(next.apps[0].split_layer, split);
+	free(next.devices);
+	free(next.apps);
+	ops->destroy(st);
+}
+
+static void test_online_bad_profile(void **state)
+{
+	static const struct { const char *json; int rc; const char *msg; }
+	rows[] = {
+		{ "{", -EINVAL, "not valid JSON" },
+		{ "{\"apps\":[]}", -EINVAL, "dil_apps: expected 1" },
+		{ "{\"dil_apps\":1,\"apps\":[]}", -EINVAL, "apps: expected" },
+		{ "{\"dil_apps\":1,\"apps\":[{\"app\":1,\"work_cycles\":[1],"
+		  "\"data_bytes\":[1]}]}", -EINVAL,
+		  "apps[0].data_bytes: expected 2 positive" },
+		{ "{\"dil_apps\":1,\"apps\":[{\"app\":1,\"work_cycles\":[-1],"
+		  "\"data_bytes\":[1,1]}]}", -EINVAL,
+		  "apps[0].work_cycles: expected 1 positive" },
+		{ "{\"dil_apps\":1,\"apps\":[{\"app\":1,\"work_cycles\":[1],"
+		  "\"data_bytes\":[1,1]},{\"app\":1,\"work_cycles\":[1],"
+		  "\"data_bytes\":[1,1]}]}", -EINVAL,
+		  "apps[1].app: 1 repeats apps[0]" },
+		{ "{\"dil_apps\":1,\"apps\":[{\"app\":70000,\"work_cycles\":[1],"
+		  "\"data_bytes\":[1,1]}]}", -EINVAL, "apps[0].app: expected" },
+		{ "{\"dil_apps\":1,\"params\":{\"warp\":1},\"apps\":[]}",
+		  -EINVAL, "params.warp: no such parameter" },
+		{ "{\"dil_apps\":1,\"params\":{\"edge_cores\":0},\"apps\":[]}",
+		  -EINVAL, "params: edge_cores: 0 is outside" },
+	};
+	struct dil_online *o;
+	char err[256];
+
+	(void)state;
+	for (size_t r = 0; r < sizeof(rows) / sizeof(rows[0]); r++) {
+		write_text(tmp_path, rows[r].json);
+		err[0] = 0;
+		assert_int_equal(dil_online_create(&o, tmp_path, err,
+						   sizeof(err)), rows[r].rc);
+		if (!strstr(err, rows[r].msg))
+			fail_msg("row %zu: '%s'", r, err);
+	}
+	assert_int_equal(dil_online_create(&o, NULL, err, sizeof(err)),
+			 -EINVAL);
+	/* the example profile in the tree loads */
+	const char *shipped = getenv("DIL_APPS_JSON");
+	assert_non_null(shipped);
+	assert_int_equal(dil_online_create(&o, shipped, err, sizeof(err)), 0);
+	dil_online_destroy(o);
+	unlink(tmp_path);
+	assert_int_equal(dil_online_create(&o, tmp_path, err, sizeof(err)),
+			 -ENOENT);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -648,6 +812,10 @@ int main(void)
 		cmocka_unit_test(test_params),
 		cmocka_unit_test(test_encode),
 		cmocka_unit_test(test_eval_command),
+		cmocka_unit_test_setup_teardown(test_online_decide,
+						tmp_setup, tmp_teardown),
+		cmocka_unit_test_setup_teardown(test_online_bad_profile,
+						tmp_setup, tmp_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
