@@ -45,7 +45,8 @@ static void eval_usage(FILE *f)
 "                       them to FILE (header, records, CRC-32)\n"
 "  --demos-count N      how many demonstrations (default 100000)\n"
 "  --demos-in FILE      score on the samples of FILE instead of generating\n"
-"                       them (checked: magic, version, checksum, optimality)\n"
+"                       them (checked: magic, version, checksum, optimality);\n"
+"                       the file's parameters replace --tasks and --set\n"
 "  --check-exhaustive   also solve every scored sample by exhaustive search\n"
 "                       over 3^T (T <= %u) and count disagreements with the DP\n"
 "  --json               one JSON object on stdout\n"
@@ -58,7 +59,18 @@ static void eval_usage(FILE *f)
 "us_per_decision. Also: the class shares of the optimal labels and\n"
 "majority_accuracy (always the most frequent class).\n"
 "\n"
-"Exit status: 0 success, 1 failure, 2 usage error.\n",
+"Examples:\n"
+"  edgesteerctl policy eval --policy dil --json\n"
+"  edgesteerctl policy eval --policy dil --samples 100000 --check-exhaustive\n"
+"  edgesteerctl policy eval --policy dil --tasks 30 --demos-out d30.dem\n"
+"  edgesteerctl policy eval --policy dil --demos-in d30.dem --json\n"
+"  edgesteerctl policy eval --policy dil --set snr_mean_db_max=25\n"
+"\n"
+"See also: docs/dil.md (the model, every parameter with its default and\n"
+"source, the file format, the label encoding).\n"
+"\n"
+"Exit status: 0 success, 1 failure (including a DP/exhaustive\n"
+"disagreement under --check-exhaustive), 2 usage error.\n",
 		DIL_TASKS_MAX, DIL_EXHAUSTIVE_MAX);
 }
 
@@ -313,14 +325,16 @@ static void print_json(FILE *out, const struct eval_opts *o,
 	fprintf(out, "},\"pending\":[\"DIOS\",\"SOS\",\"DROS\"]}\n");
 }
 
-static void print_text(FILE *out, const struct dil_set *set,
+static void print_text(FILE *out, int from_file, const struct dil_set *set,
 		       const double shares[DIL_NLOC], unsigned majority,
 		       double majority_acc, double gen_s,
 		       const struct scored *sc, size_t nsc, long exhaustive_bad)
 {
-	fprintf(out, "dil: T=%u, %zu held-out samples (seed %llu), generated "
-		"and labelled in %.3f s\n", set->params.tasks, set->count,
-		(unsigned long long)set->seed, gen_s);
+	fprintf(out, "dil: T=%u, %zu samples (seed %llu, stream from %llu), "
+		"%s in %.3f s\n", set->params.tasks, set->count,
+		(unsigned long long)set->seed, (unsigned long long)set->first,
+		from_file ? "read and checked" : "generated and labelled",
+		gen_s);
 	fprintf(out, "optimal labels: local %.1f%%, edge %.1f%%, cloud %.1f%%; "
 		"majority (%s) accuracy %.4f\n", 100 * shares[0],
 		100 * shares[1], 100 * shares[2], dil_loc_name(majority),
@@ -423,7 +437,7 @@ static int dil_eval(int argc, char **argv, FILE *out)
 		print_json(out, &o, set, shares, majority, majority_acc, gen_s,
 			   sc, nsc, exhaustive_bad, demos_s, demos_bytes);
 	else
-		print_text(out, set, shares, majority, majority_acc, gen_s, sc,
+		print_text(out, o.demos_in != NULL, set, shares, majority, majority_acc, gen_s, sc,
 			   nsc, exhaustive_bad);
 	rc = exhaustive_bad > 0 ? 1 : 0;
 out:
