@@ -48,3 +48,20 @@ void dil_decode_argmax(uint32_t tasks, const float *y, uint8_t *place)
 		place[t] = (uint8_t)best;
 	}
 }
+
+void dil_decode_mask(uint32_t tasks, const float *y, float margin,
+		     uint8_t *mask)
+{
+	for (uint32_t t = 0; t < tasks; t++) {
+		const float *v = y + DIL_NLOC * t;
+		float best = v[0];
+
+		for (unsigned l = 1; l < DIL_NLOC; l++)
+			if (v[l] > best)
+				best = v[l];
+		mask[t] = 0;
+		for (unsigned l = 0; l < DIL_NLOC; l++)
+			if (v[l] >= best - margin)
+				mask[t] |= (uint8_t)(1u << l);
+	}
+}

@@ -44,4 +44,14 @@ void dil_encode_labels(uint32_t tasks, const uint8_t *place, float *y);
  */
 void dil_decode_argmax(uint32_t tasks, const float *y, uint8_t *place);
 
+/*
+ * The locations a decoder keeps for each sub-task: those whose output is
+ * within @margin of the sub-task's best (the arg max always). @margin 0
+ * keeps the arg max alone (ties: all tied), 1 keeps all three. With
+ * dil_solve_dp_masked this is the DP-repaired decoder: the cheapest chain
+ * among the network's plausible choices, never dearer than the arg max.
+ */
+void dil_decode_mask(uint32_t tasks, const float *y, float margin,
+		     uint8_t *mask);
+
 #endif /* EDGESTEER_DIL_ENCODE_H */

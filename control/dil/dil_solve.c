@@ -8,28 +8,32 @@
  * the location minimising its move, its execution and a look-ahead, ties to
  * the lower location. The DP looks ahead with the exact cost-to-go @togo;
  * greedy (@togo NULL) sees only the return of the output at the last step.
- * The cost is summed in the order dil_costs_total() uses, so equal
- * placements give bit-equal costs.
+ * Only locations in @mask[t] (NULL: all) are considered. The cost is summed
+ * in the order dil_costs_total() uses, so equal placements give bit-equal
+ * costs.
  */
 static double forward(const struct dil_costs *c,
-		      const double (*togo)[DIL_NLOC], uint8_t *place)
+		      const double (*togo)[DIL_NLOC], const uint8_t *mask,
+		      uint8_t *place)
 {
 	uint32_t T = c->tasks;
 	unsigned prev = DIL_LOCAL;
 	double sum = 0;
 
 	for (uint32_t t = 0; t < T; t++) {
-		unsigned pick = 0;
+		unsigned pick = DIL_NLOC;
 		double best = 0;
 
 		for (unsigned b = 0; b < DIL_NLOC; b++) {
 			double v = c->move[t][prev][b] + c->exec[t][b];
 
+			if (mask && !(mask[t] & (1u << b)))
+				continue;
 			if (togo)
 				v += togo[t + 1][b];
 			else if (t + 1 == T)
 				v += c->move[T][b][DIL_LOCAL];
-			if (b == 0 || v < best) {
+			if (pick == DIL_NLOC || v < best) {
 				best = v;
 				pick = b;
 			}
@@ -71,7 +75,8 @@ double dil_solve_exhaustive(const struct dil_costs *c, uint8_t *place)
 	return best;
 }
 
-double dil_solve_dp(const struct dil_costs *c, uint8_t *place)
+double dil_solve_dp_masked(const struct dil_costs *c, const uint8_t *mask,
+			  uint8_t *place)
 {
 	uint32_t T = c->tasks;
 	/* togo[t][a]: the cheapest cost of sub-tasks t..T-1 and the return,
@@ -80,26 +85,38 @@ double dil_solve_dp(const struct dil_costs *c, uint8_t *place)
 	 * the earliest sub-task the way the exhaustive odometer does. */
 	double togo[DIL_TASKS_MAX + 1][DIL_NLOC];
 
+	for (uint32_t t = 0; mask && t < T; t++)
+		if (!(mask[t] & DIL_MASK_ALL))
+			return -EINVAL;
 	for (unsigned a = 0; a < DIL_NLOC; a++)
 		togo[T][a] = c->move[T][a][DIL_LOCAL];
 	for (uint32_t t = T; t-- > 0;) {
 		for (unsigned a = 0; a < DIL_NLOC; a++) {
+			int have = 0;
 			double best = 0;
 
 			for (unsigned b = 0; b < DIL_NLOC; b++) {
 				double v = c->move[t][a][b] + c->exec[t][b] +
 					   togo[t + 1][b];
 
-				if (b == 0 || v < best)
+				if (mask && !(mask[t] & (1u << b)))
+					continue;
+				if (!have || v < best)
 					best = v;
+				have = 1;
 			}
 			togo[t][a] = best;
 		}
 	}
-	return forward(c, togo, place);
+	return forward(c, togo, mask, place);
+}
+
+double dil_solve_dp(const struct dil_costs *c, uint8_t *place)
+{
+	return dil_solve_dp_masked(c, NULL, place);
 }
 
 double dil_solve_greedy(const struct dil_costs *c, uint8_t *place)
 {
-	return forward(c, NULL, place);
+	return forward(c, NULL, NULL, place);
 }

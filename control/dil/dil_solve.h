@@ -25,6 +25,15 @@ double dil_solve_exhaustive(const struct dil_costs *c, uint8_t *place);
 /* Optimal @place[0..T-1] in O(9 T); returns the optimal cost. */
 double dil_solve_dp(const struct dil_costs *c, uint8_t *place);
 /*
+ * The DP restricted to the locations in @mask[t] (bit l set: location l
+ * allowed for sub-task t; at least one bit each): the exact repair of a
+ * learned decoder's output (dil_encode.h, dil_decode_mask). Returns the
+ * cost, or -EINVAL (as a negative double) when a mask is empty.
+ */
+#define DIL_MASK_ALL ((1u << DIL_NLOC) - 1)
+double dil_solve_dp_masked(const struct dil_costs *c, const uint8_t *mask,
+			   uint8_t *place);
+/*
  * GOS: sub-task by sub-task, the location that is cheapest now given where
  * the previous one ran (its execution plus moving its input there; for the
  * last sub-task also returning the output). It never looks ahead, so it pays

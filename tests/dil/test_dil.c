@@ -796,6 +796,63 @@ static void test_online_bad_profile(void **state)
 			 -ENOENT);
 }
 
+
+/* The DP-repaired decoder: the cheapest chain among each sub-task's kept
+ * locations. Never dearer than the arg max, exact with everything kept. */
+static void test_repair_decoder(void **state)
+{
+	enum { T = 6 };
+	static const float margins[] = { 0.0f, 0.1f, 0.3f, 1.0f };
+	double work[T], data[T + 1];
+	uint8_t opt[T], arg[T], rep[T], mask[T];
+	float y[3 * T];
+	struct dil_params p;
+	struct dil_rng r;
+
+	(void)state;
+	dil_params_default(&p, T);
+	dil_rng_seed(&r, 17, 0);
+	for (size_t i = 0; i < 2000; i++) {
+		struct dil_sample s;
+		double c_opt, c_arg;
+
+		dil_env_draw(&p, 21, i, work, data, &s);
+		dil_costs_build(&p, &s, &costs);
+		c_opt = dil_solve_dp(&costs, opt);
+		/* one-hot of the optimum: repaired == optimum at any margin */
+		dil_encode_labels(T, opt, y);
+		dil_decode_mask(T, y, 0.5f, mask);
+		assert_true(dil_solve_dp_masked(&costs, mask, rep) == c_opt);
+		assert_memory_equal(rep, opt, T);
+		/* noisy scores around the optimum, like a network's */
+		for (size_t k = 0; k < 3 * T; k++)
+			y[k] = 0.6f * y[k] + 0.5f * (float)dil_rng_unit(&r);
+		dil_decode_argmax(T, y, arg);
+		c_arg = dil_costs_total(&costs, arg);
+		for (size_t m = 0; m < sizeof(margins) / sizeof(margins[0]);
+		     m++) {
+			double c_rep;
+
+			dil_decode_mask(T, y, margins[m], mask);
+			c_rep = dil_solve_dp_masked(&costs, mask, rep);
+			assert_true(c_rep <= c_arg);
+			assert_true(c_rep >= c_opt);
+			assert_true(c_rep == dil_costs_total(&costs, rep));
+			for (size_t t = 0; t < T; t++) {
+				assert_true(mask[t] & (1u << arg[t]));
+				assert_true(mask[t] & (1u << rep[t]));
+			}
+			if (margins[m] == 0.0f)
+				assert_true(c_rep == c_arg);
+			if (margins[m] == 1.0f)
+				assert_true(c_rep == c_opt);
+		}
+	}
+	memset(mask, DIL_MASK_ALL, T);
+	mask[3] = 0;
+	assert_true(dil_solve_dp_masked(&costs, mask, rep) < 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -811,6 +868,7 @@ int main(void)
 						tmp_setup, tmp_teardown),
 		cmocka_unit_test(test_params),
 		cmocka_unit_test(test_encode),
+		cmocka_unit_test(test_repair_decoder),
 		cmocka_unit_test(test_eval_command),
 		cmocka_unit_test_setup_teardown(test_online_decide,
 						tmp_setup, tmp_teardown),
