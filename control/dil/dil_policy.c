@@ -1,0 +1,495 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The DIL policy's control-plane entry points. `eval` generates (or reads)
+ * held-out samples of the seed 003 environment, labels them exactly, and
+ * scores the schemes that exist: the seed's baselines OOS, LOS, EOS, COS,
+ * ROS and GOS. DIOS, SOS and DROS need the learning core (control/learn)
+ * and are not printed until they run for real.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "dil_eval.h"
+#include "dil_online.h"
+#include "dil_set.h"
+#include "dil_solve.h"
+#include "policy.h"
+
+static void eval_usage(FILE *f)
+{
+	fprintf(f,
+"Usage: edgesteerctl policy eval --policy dil [OPTIONS]\n"
+"\n"
+"Scores offloading schemes on held-out samples of the seed 003 environment:\n"
+"one device, an SCcNB edge server (M cores, N subcarriers, Rayleigh fading)\n"
+"and a cloud behind a wired delay W, for an application of T sequential\n"
+"sub-tasks each placed local, edge or cloud. Every sample is labelled with\n"
+"its optimal placement by the dynamic programme over (sub-task, location).\n"
+"\n"
+"Schemes: OOS (optimal), LOS (all local), EOS (all edge), COS (all cloud),\n"
+"ROS (random), GOS (greedy, sub-task by sub-task). DIOS, SOS and DROS join\n"
+"with the learning core; they are not printed before then.\n"
+"\n"
+"Options:\n"
+"  --tasks T            sub-tasks per application, 1..%u (default 6)\n"
+"  --samples N          held-out samples to score (default 10000)\n"
+"  --seed S             generator seed (default 1); held-out samples are\n"
+"                       stream indices from 2^40 on, demonstrations from 0\n"
+"  --set NAME=VALUE     override an environment parameter (repeatable;\n"
+"                       docs/dil.md lists them, e.g. --set cloud_hz=2e10)\n"
+"  --demos-out FILE     also generate the training demonstrations and write\n"
+"                       them to FILE (header, records, CRC-32)\n"
+"  --demos-count N      how many demonstrations (default 100000)\n"
+"  --demos-in FILE      score on the samples of FILE instead of generating\n"
+"                       them (checked: magic, version, checksum, optimality);\n"
+"                       the file's parameters replace --tasks and --set\n"
+"  --check-exhaustive   also solve every scored sample by exhaustive search\n"
+"                       over 3^T (T <= %u) and count disagreements with the DP\n"
+"  --json               one JSON object on stdout\n"
+"  --help               this text\n"
+"\n"
+"Figures per scheme: accuracy (the seed's multi-label accuracy: labels equal\n"
+"to the optimal ones over all labels), cost_ratio (mean cost over mean\n"
+"optimal cost), the per-sample regret cost/optimal - 1 (median, p90, p99,\n"
+"max), optimal_fraction (samples placed at the optimal cost) and\n"
+"us_per_decision. Also: the class shares of the optimal labels and\n"
+"majority_accuracy (always the most frequent class).\n"
+"\n"
+"Examples:\n"
+"  edgesteerctl policy eval --policy dil --json\n"
+"  edgesteerctl policy eval --policy dil --samples 100000 --check-exhaustive\n"
+"  edgesteerctl policy eval --policy dil --tasks 30 --demos-out d30.dem\n"
+"  edgesteerctl policy eval --policy dil --demos-in d30.dem --json\n"
+"  edgesteerctl policy eval --policy dil --set snr_mean_db_max=25\n"
+"\n"
+"See also: docs/dil.md (the model, every parameter with its default and\n"
+"source, the file format, the label encoding).\n"
+"\n"
+"Exit status: 0 success, 1 failure (including a DP/exhaustive\n"
+"disagreement under --check-exhaustive), 2 usage error.\n",
+		DIL_TASKS_MAX, DIL_EXHAUSTIVE_MAX);
+}
+
+struct eval_opts {
+	struct dil_params params;
+	uint64_t seed;
+	size_t samples;
+	size_t demos_count;
+	const char *demos_out;
+	const char *demos_in;
+	int check_exhaustive;
+	int json;
+};
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+static int parse_count(const char *opt, const char *arg, uint64_t lo,
+		       uint64_t hi, uint64_t *v)
+{
+	char *end;
+
+	errno = 0;
+	*v = strtoull(arg, &end, 0);
+	if (errno || end == arg || *end || *v < lo || *v > hi || arg[0] == '-') {
+		fprintf(stderr, "error: dil: %s '%s': expected a whole number "
+			"in [%llu, %llu]\n", opt, arg, (unsigned long long)lo,
+			(unsigned long long)hi);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* Returns 0, 1 (--help printed) or 2 (usage error, reported). */
+static int parse_opts(int argc, char **argv, struct eval_opts *o, FILE *out)
+{
+	enum { O_TASKS = 256, O_SAMPLES, O_SEED, O_SET, O_DEMOS_OUT,
+	       O_DEMOS_COUNT, O_DEMOS_IN, O_CHECK, O_JSON, O_HELP };
+	static const struct option longopts[] = {
+		{ "tasks", required_argument, NULL, O_TASKS },
+		{ "samples", required_argument, NULL, O_SAMPLES },
+		{ "seed", required_argument, NULL, O_SEED },
+		{ "set", required_argument, NULL, O_SET },
+		{ "demos-out", required_argument, NULL, O_DEMOS_OUT },
+		{ "demos-count", required_argument, NULL, O_DEMOS_COUNT },
+		{ "demos-in", required_argument, NULL, O_DEMOS_IN },
+		{ "check-exhaustive", no_argument, NULL, O_CHECK },
+		{ "json", no_argument, NULL, O_JSON },
+		{ "help", no_argument, NULL, O_HELP },
+		{ NULL, 0, NULL, 0 },
+	};
+	char why[160];
+	uint64_t v;
+	int c, rc;
+
+	dil_params_default(&o->params, 6);
+	o->seed = 1;
+	o->samples = 10000;
+	o->demos_count = 100000;
+	/* argv[0] is "dil"; 0 makes glibc's getopt start afresh even if
+	 * the caller parsed its own options with it. */
+	optind = 0;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+		switch (c) {
+		case O_TASKS:
+			if (parse_count("--tasks", optarg, 1, DIL_TASKS_MAX, &v))
+				return 2;
+			o->params.tasks = (uint32_t)v;
+			break;
+		case O_SAMPLES:
+			if (parse_count("--samples", optarg, 1,
+					DIL_SET_COUNT_MAX, &v))
+				return 2;
+			o->samples = (size_t)v;
+			break;
+		case O_SEED:
+			if (parse_count("--seed", optarg, 0, UINT64_MAX, &v))
+				return 2;
+			o->seed = v;
+			break;
+		case O_SET:
+			rc = dil_params_set(&o->params, optarg);
+			if (rc) {
+				fprintf(stderr, "error: dil: --set '%s': %s\n",
+					optarg, rc == -ENOENT ?
+					"no such parameter (docs/dil.md)" :
+					"expected NAME=NUMBER");
+				return 2;
+			}
+			break;
+		case O_DEMOS_OUT:
+			o->demos_out = optarg;
+			break;
+		case O_DEMOS_COUNT:
+			if (parse_count("--demos-count", optarg, 1,
+					DIL_SET_COUNT_MAX, &v))
+				return 2;
+			o->demos_count = (size_t)v;
+			break;
+		case O_DEMOS_IN:
+			o->demos_in = optarg;
+			break;
+		case O_CHECK:
+			o->check_exhaustive = 1;
+			break;
+		case O_JSON:
+			o->json = 1;
+			break;
+		case O_HELP:
+			eval_usage(out);
+			return 1;
+		default:
+			fprintf(stderr, "error: dil: unknown or incomplete "
+				"option '%s'\n", argv[optind - 1]);
+			eval_usage(stderr);
+			return 2;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "error: dil: unexpected argument '%s'\n",
+			argv[optind]);
+		return 2;
+	}
+	if (dil_params_check(&o->params, why, sizeof(why))) {
+		fprintf(stderr, "error: dil: parameter %s\n", why);
+		return 2;
+	}
+	if (o->check_exhaustive && o->params.tasks > DIL_EXHAUSTIVE_MAX) {
+		fprintf(stderr, "error: dil: --check-exhaustive needs --tasks "
+			"<= %u (3^T placements per sample)\n",
+			DIL_EXHAUSTIVE_MAX);
+		return 2;
+	}
+	return 0;
+}
+
+/* Samples where exhaustive search and the DP disagree (labels or cost). */
+static size_t check_exhaustive(const struct dil_set *set)
+{
+	struct dil_costs *c = malloc(sizeof(*c));
+	uint8_t a[DIL_EXHAUSTIVE_MAX], b[DIL_EXHAUSTIVE_MAX];
+	size_t T = set->params.tasks, bad = 0;
+
+	if (!c)
+		return set->count;
+	for (size_t i = 0; i < set->count; i++) {
+		struct dil_sample s;
+		double ex, dp;
+
+		dil_set_sample(set, i, &s);
+		dil_costs_build(&set->params, &s, c);
+		ex = dil_solve_exhaustive(c, a);
+		dp = dil_solve_dp(c, b);
+		if (memcmp(a, b, T) || ex != dp)
+			bad++;
+	}
+	free(c);
+	return bad;
+}
+
+struct scored {
+	const char *name;
+	struct dil_eval_result r;
+};
+
+/* Shortest of %.15g / %.17g that reads back to the same double. */
+static void put_num(FILE *out, double v)
+{
+	char buf[32];
+
+	snprintf(buf, sizeof(buf), "%.15g", v);
+	if (strtod(buf, NULL) != v)
+		snprintf(buf, sizeof(buf), "%.17g", v);
+	fputs(buf, out);
+}
+
+/* A JSON string: file names come from the command line. */
+static void put_str(FILE *out, const char *s)
+{
+	fputc('"', out);
+	for (; *s; s++) {
+		unsigned char ch = (unsigned char)*s;
+
+		if (ch == '"' || ch == '\\')
+			fprintf(out, "\\%c", ch);
+		else if (ch < 0x20)
+			fprintf(out, "\\u%04x", ch);
+		else
+			fputc(ch, out);
+	}
+	fputc('"', out);
+}
+
+static void print_json(FILE *out, const struct eval_opts *o,
+		       const struct dil_set *set, const double shares[DIL_NLOC],
+		       unsigned majority, double majority_acc, double gen_s,
+		       const struct scored *sc, size_t nsc, long exhaustive_bad,
+		       double demos_s, uint64_t demos_bytes)
+{
+	size_t np;
+	const struct dil_param_desc *pt = dil_param_table(&np);
+
+	fprintf(out, "{\"policy\":\"dil\",\"tasks\":%u,\"samples\":%zu,"
+		"\"seed\":%llu,\"first\":%llu,", set->params.tasks, set->count,
+		(unsigned long long)set->seed,
+		(unsigned long long)set->first);
+	if (o->demos_in) {
+		fprintf(out, "\"demos_in\":");
+		put_str(out, o->demos_in);
+		fputc(',', out);
+	}
+	fprintf(out, "\"params\":{");
+	for (size_t i = 0; i < np; i++) {
+		fprintf(out, "%s\"%s\":", i ? "," : "", pt[i].name);
+		put_num(out, dil_param_get(&set->params, &pt[i]));
+	}
+	fprintf(out, "},\"label_shares\":{\"local\":%.6f,\"edge\":%.6f,"
+		"\"cloud\":%.6f},\"majority_class\":\"%s\","
+		"\"majority_accuracy\":%.6f,\"generate_s\":%.6f,", shares[0],
+		shares[1], shares[2], dil_loc_name(majority), majority_acc,
+		gen_s);
+	if (exhaustive_bad >= 0)
+		fprintf(out, "\"exhaustive_check\":{\"samples\":%zu,"
+			"\"disagreements\":%ld},", set->count, exhaustive_bad);
+	if (o->demos_out) {
+		fprintf(out, "\"demos_out\":{\"file\":");
+		put_str(out, o->demos_out);
+		fprintf(out, ",\"count\":%zu,\"bytes\":%llu,"
+			"\"generate_write_s\":%.6f},", o->demos_count,
+			(unsigned long long)demos_bytes, demos_s);
+	}
+	fprintf(out, "\"schemes\":{");
+	for (size_t i = 0; i < nsc; i++) {
+		const struct dil_eval_result *r = &sc[i].r;
+
+		fprintf(out, "%s\"%s\":{\"accuracy\":%.6f,\"cost_ratio\":%.6f,"
+			"\"mean_cost\":%.6f,\"regret\":{\"mean\":%.6f,"
+			"\"median\":%.6f,\"p90\":%.6f,\"p99\":%.6f,"
+			"\"max\":%.6f},\"optimal_fraction\":%.6f,"
+			"\"us_per_decision\":%.4f}", i ? "," : "", sc[i].name,
+			r->accuracy, r->cost_ratio, r->mean_cost,
+			r->regret_mean, r->regret_p50, r->regret_p90,
+			r->regret_p99, r->regret_max, r->optimal_fraction,
+			r->us_per_decision);
+	}
+	fprintf(out, "},\"pending\":[\"DIOS\",\"SOS\",\"DROS\"]}\n");
+}
+
+static void print_text(FILE *out, int from_file, const struct dil_set *set,
+		       const double shares[DIL_NLOC], unsigned majority,
+		       double majority_acc, double gen_s,
+		       const struct scored *sc, size_t nsc, long exhaustive_bad)
+{
+	fprintf(out, "dil: T=%u, %zu samples (seed %llu, stream from %llu), "
+		"%s in %.3f s\n", set->params.tasks, set->count,
+		(unsigned long long)set->seed, (unsigned long long)set->first,
+		from_file ? "read and checked" : "generated and labelled",
+		gen_s);
+	fprintf(out, "optimal labels: local %.1f%%, edge %.1f%%, cloud %.1f%%; "
+		"majority (%s) accuracy %.4f\n", 100 * shares[0],
+		100 * shares[1], 100 * shares[2], dil_loc_name(majority),
+		majority_acc);
+	if (exhaustive_bad >= 0)
+		fprintf(out, "exhaustive search vs DP: %ld disagreements in "
+			"%zu samples\n", exhaustive_bad, set->count);
+	fprintf(out, "\n%-6s %9s %10s %9s %9s %9s %9s %10s\n", "scheme",
+		"accuracy", "cost_ratio", "reg_p50", "reg_p90", "reg_p99",
+		"optimal", "us/decide");
+	for (size_t i = 0; i < nsc; i++) {
+		const struct dil_eval_result *r = &sc[i].r;
+
+		fprintf(out, "%-6s %9.4f %10.4f %9.4f %9.4f %9.4f %9.4f "
+			"%10.3f\n", sc[i].name, r->accuracy, r->cost_ratio,
+			r->regret_p50, r->regret_p90, r->regret_p99,
+			r->optimal_fraction, r->us_per_decision);
+	}
+	fprintf(out, "\nDIOS, SOS and DROS: pending the learning core "
+		"(control/learn); not scored.\n");
+}
+
+static int dil_eval(int argc, char **argv, FILE *out)
+{
+	struct eval_opts o = { 0 };
+	struct scored sc[8];
+	struct dil_set *set = NULL;
+	double shares[DIL_NLOC], majority_acc, gen_s, demos_s = 0, t0;
+	uint64_t demos_bytes = 0;
+	unsigned majority;
+	long exhaustive_bad = -1;
+	size_t nsc = 0;
+	char err[256];
+	int rc;
+
+	rc = parse_opts(argc, argv, &o, out);
+	if (rc)
+		return rc == 1 ? 0 : 2;
+	if (o.demos_out) {
+		struct dil_set *demos;
+
+		t0 = now_s();
+		rc = dil_set_generate(&o.params, o.seed, 0, o.demos_count,
+				      &demos);
+		if (rc) {
+			fprintf(stderr, "error: dil: generating demonstrations: "
+				"%s\n", strerror(-rc));
+			return 1;
+		}
+		rc = dil_set_write(demos, o.demos_out, err, sizeof(err));
+		demos_s = now_s() - t0;
+		demos_bytes = dil_set_file_bytes(demos);
+		dil_set_free(demos);
+		if (rc) {
+			fprintf(stderr, "error: dil: %s\n", err);
+			return 1;
+		}
+	}
+	t0 = now_s();
+	if (o.demos_in)
+		rc = dil_set_read(o.demos_in, &set, err, sizeof(err));
+	else
+		rc = dil_set_generate(&o.params, o.seed, DIL_HELDOUT_FIRST,
+				      o.samples, &set);
+	gen_s = now_s() - t0;
+	if (rc) {
+		fprintf(stderr, "error: dil: %s\n", o.demos_in ? err :
+			strerror(-rc));
+		return 1;
+	}
+	if (o.check_exhaustive) {
+		if (set->params.tasks > DIL_EXHAUSTIVE_MAX) {
+			fprintf(stderr, "error: dil: %s has T = %u, too many "
+				"for --check-exhaustive\n", o.demos_in,
+				set->params.tasks);
+			rc = 2;
+			goto out;
+		}
+		exhaustive_bad = (long)check_exhaustive(set);
+	}
+	dil_set_class_shares(set, shares);
+	majority_acc = dil_eval_majority(set, &majority);
+	for (size_t k = 0; dil_baseline_names[k]; k++) {
+		struct dil_scheme s;
+
+		rc = dil_scheme_baseline(dil_baseline_names[k], o.seed, &s);
+		if (!rc) {
+			rc = dil_eval_run(&s, set, &sc[nsc].r);
+			dil_scheme_destroy(&s);
+		}
+		if (rc) {
+			fprintf(stderr, "error: dil: scoring %s: %s\n",
+				dil_baseline_names[k], strerror(-rc));
+			rc = 1;
+			goto out;
+		}
+		sc[nsc++].name = dil_baseline_names[k];
+	}
+	if (o.json)
+		print_json(out, &o, set, shares, majority, majority_acc, gen_s,
+			   sc, nsc, exhaustive_bad, demos_s, demos_bytes);
+	else
+		print_text(out, o.demos_in != NULL, set, shares, majority, majority_acc, gen_s, sc,
+			   nsc, exhaustive_bad);
+	rc = exhaustive_bad > 0 ? 1 : 0;
+out:
+	dil_set_free(set);
+	return rc;
+}
+
+/*
+ * Online, interim: the exact DP per device (dil_online.h) until the DIOS
+ * network replaces it. @args is the application profile file. create
+ * reports a bad file on stderr: the ops have no other way to name it.
+ */
+static int dil_create(void **state, const char *args)
+{
+	struct dil_online *o;
+	char err[256];
+	int rc = dil_online_create(&o, args, err, sizeof(err));
+
+	if (rc) {
+		fprintf(stderr, "error: dil: %s\n", err);
+		return rc;
+	}
+	*state = o;
+	return 0;
+}
+
+static int dil_observe(void *state, const struct ctl_epoch_obs *obs)
+{
+	/* Each decision uses the epoch's observation alone. */
+	(void)state;
+	(void)obs;
+	return 0;
+}
+
+static int dil_decide(void *state, const struct ctl_epoch_obs *obs,
+		      struct es_policy *next)
+{
+	return dil_online_decide(state, obs, next);
+}
+
+static void dil_destroy(void *state)
+{
+	dil_online_destroy(state);
+}
+
+const struct ctl_policy_ops dil_policy = {
+	.name = "dil",
+	.summary = "seed 003 DIL: local/edge/cloud per sub-task; exact DP "
+		   "(interim online), baselines; DIOS pending control/learn",
+	.eval = dil_eval,
+	.create = dil_create,
+	.observe = dil_observe,
+	.decide = dil_decide,
+	.destroy = dil_destroy,
+};
