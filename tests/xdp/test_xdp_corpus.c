@@ -27,11 +27,6 @@ static struct xdpc *x;
 static struct esop_fixture *fx;
 static size_t nfx;
 
-static int quiet(enum libbpf_print_level level, const char *fmt, va_list ap)
-{
-	return level == LIBBPF_WARN ? vfprintf(stderr, fmt, ap) : 0;
-}
-
 /* The action PROTOCOL.md gives a verdict here (no AF_XDP socket bound). */
 static unsigned int expected_action(int verdict)
 {
@@ -162,16 +157,9 @@ int main(void)
 	struct es_policy p;
 	int err;
 
-	if (geteuid() != 0) {
-		fprintf(stderr, "skip: loading BPF programs needs root\n");
-		return 77;
-	}
-	libbpf_set_print(quiet);
-	err = xdpc_open(&x, 1024);
-	if (err) {
-		fprintf(stderr, "error: edgesteer_xdp: open/load: %s\n", strerror(-err));
-		return err == -EPERM ? 77 : 1;
-	}
+	err = xdp_test_open(&x, 1024);
+	if (err)
+		return err;
 	if (esop_fixtures_build(&fx, &nfx) || xdp_world_policy(&p))
 		return 1;
 	err = xdpc_push(x, &p);

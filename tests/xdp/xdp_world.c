@@ -2,14 +2,19 @@
 #include "xdp_world.h"
 
 #include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <bpf/bpf.h>
+#include <bpf/libbpf.h>
 #include <linux/types.h>
 
 #include "esop.h"
 #include "esop_fixtures.h"
+#include "xdpc.h"
 
 int xdp_world_policy(struct es_policy *p)
 {
@@ -145,4 +150,45 @@ int xdp_run(int prog_fd, const void *frame, uint32_t len, uint32_t repeat,
 	if (duration_ns)
 		*duration_ns = o.duration;
 	return 0;
+}
+
+static int warnings_only(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+	return level == LIBBPF_WARN ? vfprintf(stderr, fmt, ap) : 0;
+}
+
+int xdp_test_open(struct xdpc **x, uint32_t max_devices)
+{
+	int err;
+
+	if (geteuid() != 0) {
+		fprintf(stderr, "skip: loading BPF programs needs root\n");
+		return 77;
+	}
+	libbpf_set_print(warnings_only);
+	err = xdpc_open(x, max_devices);
+	if (err) {
+		fprintf(stderr, "error: edgesteer_xdp: open/load: %s\n", strerror(-err));
+		return err == -EPERM ? 77 : 1;
+	}
+	return 0;
+}
+
+int xdp_stats_on_cpu(struct xdpc *x, int cpu, struct es_xdp_stats *out)
+{
+	int ncpu = libbpf_num_possible_cpus(), err = 0;
+	struct es_xdp_stats *per;
+	__u32 zero = 0;
+
+	if (ncpu <= 0 || cpu < 0 || cpu >= ncpu)
+		return -EINVAL;
+	per = calloc((size_t)ncpu, sizeof(*per));
+	if (!per)
+		return -ENOMEM;
+	if (bpf_map_lookup_elem(xdpc_map_fd(x, "es_stats"), &zero, per))
+		err = -errno;
+	else
+		*out = per[cpu];
+	free(per);
+	return err;
 }

@@ -32,4 +32,17 @@ int xdp_frame(uint8_t *buf, size_t cap, uint8_t type, uint32_t device_id,
 int xdp_run(int prog_fd, const void *frame, uint32_t len, uint32_t repeat,
 	    uint32_t *retval, uint32_t *duration_ns);
 
+struct xdpc;
+struct es_xdp_stats;
+
+/*
+ * The start of every XDP test: root check, libbpf warnings to stderr, the
+ * classifier loaded for @max_devices. Returns 0, or the exit status to
+ * leave with (77 = skip) after saying why on stderr.
+ */
+int xdp_test_open(struct xdpc **x, uint32_t max_devices);
+
+/* es_stats as CPU @cpu counted it. */
+int xdp_stats_on_cpu(struct xdpc *x, int cpu, struct es_xdp_stats *out);
+
 #endif /* EDGESTEER_TESTS_XDP_WORLD_H */
