@@ -526,6 +526,15 @@ int xdpc_update_device(struct xdpc *x, const struct es_device *d,
 	return 0;
 }
 
+int xdpc_set_xsk(struct xdpc *x, uint32_t queue, int xsk_fd)
+{
+	int fd = bpf_map__fd(x->skel->maps.xsks_map);
+	int err = xsk_fd < 0 ? bpf_map_delete_elem(fd, &queue)
+			     : bpf_map_update_elem(fd, &queue, &xsk_fd, BPF_ANY);
+
+	return err ? neg_errno() : 0;
+}
+
 /* --- counters --- */
 
 int xdpc_read_stats(struct xdpc *x, struct es_xdp_stats *out)

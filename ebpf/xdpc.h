@@ -67,6 +67,12 @@ int xdpc_push(struct xdpc *x, const struct es_policy *p);
 int xdpc_update_device(struct xdpc *x, const struct es_device *d,
 		       const struct es_app *apps);
 
+/*
+ * Puts an AF_XDP socket in xsks_map for RX queue @queue (fd < 0 removes
+ * it). DPDK's af_xdp PMD does this itself when given our program.
+ */
+int xdpc_set_xsk(struct xdpc *x, uint32_t queue, int xsk_fd);
+
 /* Counters summed over CPUs; a device's meter and counters. */
 int xdpc_read_stats(struct xdpc *x, struct es_xdp_stats *out);
 int xdpc_read_meter(struct xdpc *x, uint32_t device_id,

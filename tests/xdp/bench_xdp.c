@@ -90,15 +90,6 @@ static int verdict_moved(struct xdpc *x, const struct es_xdp_stats *before, int 
 	return !xdpc_read_stats(x, &now) && now.verdict[v] > before->verdict[v];
 }
 
-static const struct esop_fixture *fixture(const struct esop_fixture *fx, size_t n,
-					  const char *name)
-{
-	for (size_t i = 0; i < n; i++)
-		if (!strcmp(fx[i].name, name))
-			return &fx[i];
-	return NULL;
-}
-
 static int ref_fill(struct xdp_ref *ref, const uint32_t *ids, uint32_t n)
 {
 	struct es_xdp_meter *vals = calloc(8192, sizeof(*vals));
@@ -180,8 +171,8 @@ int main(void)
 	fwd /= NPROBE;
 	empty /= NPROBE;
 
-	dns = fixture(fx, nfx, "ordinary/dns");
-	bad = fixture(fx, nfx, "v4/bad_magic");
+	dns = xdp_fixture(fx, nfx, "ordinary/dns");
+	bad = xdp_fixture(fx, nfx, "v4/bad_magic");
 	if (!dns || !bad || xdpc_read_stats(x, &st) ||
 	    time_frame(prog, dns->frame, dns->len, XDP_PASS, &not_esop) ||
 	    !verdict_moved(x, &st, ESOP_V_NOT_ESOP) || xdpc_read_stats(x, &st) ||

@@ -192,3 +192,12 @@ int xdp_stats_on_cpu(struct xdpc *x, int cpu, struct es_xdp_stats *out)
 	free(per);
 	return err;
 }
+
+const struct esop_fixture *xdp_fixture(const struct esop_fixture *fx, size_t n,
+				       const char *name)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!strcmp(fx[i].name, name))
+			return &fx[i];
+	return NULL;
+}

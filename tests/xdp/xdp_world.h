@@ -34,6 +34,11 @@ int xdp_run(int prog_fd, const void *frame, uint32_t len, uint32_t repeat,
 
 struct xdpc;
 struct es_xdp_stats;
+struct esop_fixture;
+
+/* The corpus frame called @name, NULL when there is none. */
+const struct esop_fixture *xdp_fixture(const struct esop_fixture *fx, size_t n,
+				       const char *name);
 
 /*
  * The start of every XDP test: root check, libbpf warnings to stderr, the
