@@ -2,7 +2,8 @@
 /*
  * The classifier over the whole fixture corpus, through the real verifier
  * and BPF_PROG_TEST_RUN: the fixture world is pushed through the loader,
- * the frames are replayed in order from full buckets, and for each frame
+ * the frames of build/tools/fixtures.pcap are replayed in order from full
+ * buckets (expected results from fixtures.tsv, arguments 1 and 2), and for each frame
  * the XDP action, the verdict counter, the drop-reason counter and the
  * device's meter counters must move exactly as the fixture says.
  */
@@ -20,6 +21,7 @@
 #include <linux/bpf.h>
 
 #include "esop_fixtures.h"
+#include "xdp_corpus.h"
 #include "xdp_world.h"
 #include "xdpc.h"
 
@@ -148,7 +150,7 @@ static void test_unknown_device_control(void **state)
 	xdp_policy_free(&p);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_corpus_verdicts),
@@ -160,7 +162,17 @@ int main(void)
 	err = xdp_test_open(&x, 1024);
 	if (err)
 		return err;
-	if (esop_fixtures_build(&fx, &nfx) || xdp_world_policy(&p))
+	if (argc != 3) {
+		fprintf(stderr, "usage: %s FIXTURES.pcap FIXTURES.tsv\n", argv[0]);
+		return 1;
+	}
+	err = xdp_corpus_read(argv[1], argv[2], &fx, &nfx);
+	if (err) {
+		fprintf(stderr, "error: corpus %s + %s: %s\n", argv[1], argv[2],
+			strerror(-err));
+		return 1;
+	}
+	if (xdp_world_policy(&p))
 		return 1;
 	err = xdpc_push(x, &p);
 	if (err) {
