@@ -268,8 +268,8 @@ static int map_clear(int fd, size_t key_size, size_t value_size)
 {
 	void *keys = malloc(XDPC_BATCH * key_size);
 	void *vals = malloc(XDPC_BATCH * value_size);
-	__u32 out, count;
-	int err = 0, done = 0;
+	__u32 in = 0, out, count;
+	int err = 0, done = 0, first = 1;
 
 	if (!keys || !vals) {
 		err = -ENOMEM;
@@ -279,9 +279,11 @@ static int map_clear(int fd, size_t key_size, size_t value_size)
 		LIBBPF_OPTS(bpf_map_batch_opts, o);
 
 		count = XDPC_BATCH;
-		/* a NULL in_batch starts over: what was read is gone */
-		err = bpf_map_lookup_and_delete_batch(fd, NULL, &out, keys, vals,
-						      &count, &o);
+		/* the cursor is a bucket: emptied buckets are not walked again */
+		err = bpf_map_lookup_and_delete_batch(fd, first ? NULL : &in, &out,
+						      keys, vals, &count, &o);
+		in = out;
+		first = 0;
 		if (err == -ENOENT) {
 			err = 0;
 			done = 1;
