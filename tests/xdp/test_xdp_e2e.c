@@ -7,7 +7,8 @@
  * from the device end with a raw socket land, byte for byte, in an AF_XDP
  * socket the test bound to the AP end's queue 0 (through xsks_map);
  * malformed ones are dropped and counted per reason. The namespaces are
- * removed on every exit, failure and SIGTERM included.
+ * removed on every exit, failure and SIGTERM included. Then the same in
+ * generic (skb) mode.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -275,12 +276,34 @@ static void test_esop_to_af_xdp(void **state)
 	}
 }
 
+/* Generic (skb) mode by flag, as for a Wi-Fi driver without native XDP. */
+static void test_skb_mode(void **state)
+{
+	const struct esop_fixture *f = fixture("v4/tensor_edge");
+	enum xdpc_mode mode = 0;
+	uint8_t buf[2048];
+	int ifindex;
+
+	(void)state;
+	enter(fd_ns_ap);
+	ifindex = (int)if_nametoindex(AP_IF);
+	assert_int_equal(xdpc_detach(x), 0);
+	assert_int_equal(xdpc_attach(x, ifindex, XDPC_F_SKB, &mode), 0);
+	assert_int_equal(mode, XDPC_MODE_SKB);
+	dev_send(f);
+	assert_int_equal(xsk_rx_recv(xsk, buf, sizeof(buf), 2000), f->len);
+	assert_memory_equal(buf, f->frame, f->len);
+	assert_int_equal(sh("ip netns exec %s ping -q -c 1 -W 2 %s >/dev/null",
+			    ns_dev, AP_IP4), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_attached_native),
 		cmocka_unit_test(test_ordinary_traffic_passes),
 		cmocka_unit_test(test_esop_to_af_xdp),
+		cmocka_unit_test(test_skb_mode),
 	};
 	int err;
 
