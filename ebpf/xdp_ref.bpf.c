@@ -52,4 +52,44 @@ int xdp_ref_clock(struct xdp_md *ctx)
 	return XDP_DROP;
 }
 
+/*
+ * For contrast in the meter test: the same GCRA as the classifier, on one
+ * shared state, but read-modify-write without compare-and-swap (as rate
+ * limiters that treat a shared map value like a local variable do, eUPF's
+ * among them). Parameters in racy_ns_per_byte_q16 / racy_tau_ns; the
+ * conforming bytes are added atomically so only the bucket is racy.
+ */
+__u64 racy_ns_per_byte_q16;
+__u64 racy_tau_ns;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct es_xdp_meter);
+} ref_racy SEC(".maps");
+
+SEC("xdp")
+int xdp_ref_racy(struct xdp_md *ctx)
+{
+	__u64 len = (__u64)(ctx->data_end - ctx->data);
+	__u64 now = bpf_ktime_get_ns(), tat, next;
+	struct es_xdp_meter *m;
+	__u32 zero = 0;
+
+	m = bpf_map_lookup_elem(&ref_racy, &zero);
+	if (!m)
+		return XDP_PASS;
+	tat = m->tat_ns;
+	next = (tat > now ? tat : now) + ((len * racy_ns_per_byte_q16) >> 16);
+	if (next - now > racy_tau_ns) {
+		__sync_fetch_and_add(&m->over_rate, 1);
+		return XDP_DROP;
+	}
+	m->tat_ns = next;
+	__sync_fetch_and_add(&m->bytes, len);
+	__sync_fetch_and_add(&m->packets, 1);
+	return XDP_PASS;
+}
+
 char LICENSE[] SEC("license") = "Dual MIT/GPL";
