@@ -225,10 +225,22 @@ static int device_valid(const struct es_device *d, const struct es_app *apps)
 	return 1;
 }
 
+/* A device of @p with the table's defaults filled in for rate and burst. */
+static struct es_device device_of(const struct es_policy *p, uint32_t i)
+{
+	struct es_device d = p->devices[i];
+
+	if (!d.rate_kbps)
+		d.rate_kbps = p->default_rate_kbps;
+	if (!d.burst_bytes)
+		d.burst_bytes = p->default_burst_bytes;
+	return d;
+}
+
 static int policy_valid(const struct es_policy *p, uint32_t max_devices)
 {
 	if (p->unknown_action > ES_UNKNOWN_CONTROL || p->nservers > ES_MAX_SERVERS ||
-	    (p->ndevices && !p->devices))
+	    (p->ndevices && !p->devices) || (p->napps && !p->apps))
 		return -EINVAL;
 	if (p->ndevices > max_devices)
 		return -E2BIG;
@@ -236,11 +248,11 @@ static int policy_valid(const struct es_policy *p, uint32_t max_devices)
 		if (p->servers[i].ipv6 > 1)
 			return -EINVAL;
 	for (uint32_t i = 0; i < p->ndevices; i++) {
-		const struct es_device *d = &p->devices[i];
+		struct es_device d = device_of(p, i);
 
-		if ((uint64_t)d->apps_off + d->napps > p->napps ||
-		    !device_valid(d, p->apps + d->apps_off) ||
-		    (i && d->id <= p->devices[i - 1].id))
+		if ((uint64_t)d.apps_off + d.napps > p->napps ||
+		    !device_valid(&d, d.napps ? p->apps + d.apps_off : NULL) ||
+		    (i && d.id <= p->devices[i - 1].id))
 			return -EINVAL;
 	}
 	return 0;
@@ -330,10 +342,11 @@ static int devices_fill(int fd, const struct es_policy *p)
 		__u32 n = p->ndevices - i < XDPC_BATCH ? p->ndevices - i : XDPC_BATCH;
 
 		for (__u32 j = 0; j < n; j++) {
-			const struct es_device *d = &p->devices[i + j];
+			struct es_device d = device_of(p, i + j);
 
-			keys[j] = d->id;
-			device_compile(d, p->apps + d->apps_off, &vals[j]);
+			keys[j] = d.id;
+			device_compile(&d, d.napps ? p->apps + d.apps_off : NULL,
+				       &vals[j]);
 		}
 		err = bpf_map_update_batch(fd, keys, vals, &n, &o);
 	}

@@ -53,7 +53,8 @@ int xdpc_set_parse_cfg(struct xdpc *x, const struct esop_parse_cfg *cfg);
 
 /*
  * Whole-table push in two steps: prepare fills the inactive version from @p
- * (frames keep being judged by the active one); commit flips to it and
+ * (frames keep being judged by the active one; a device's rate or burst of
+ * 0 takes the table's default); commit flips to it and
  * returns once no frame can still be using the old one; abort forgets the
  * prepared version. Invalid @p: -EINVAL (-E2BIG over capacity), nothing
  * the program sees changes. xdpc_push() is prepare + commit.

@@ -160,7 +160,7 @@ static void test_bad_tables_change_nothing(void **state)
 	p.ndevices = 2;			/* not sorted */
 	assert_int_equal(xdpc_push(x, &p), -EINVAL);
 	p.devices = &zero_rate;
-	p.ndevices = 1;			/* rate 0 */
+	p.ndevices = 1;			/* rate 0, and no default to take */
 	assert_int_equal(xdpc_push(x, &p), -EINVAL);
 	p.devices = two;
 	p.ndevices = 1;
@@ -172,6 +172,26 @@ static void test_bad_tables_change_nothing(void **state)
 
 	assert_int_equal(xdpc_active_version(x), before);
 	assert_int_equal(verdict_now(&ret), ESOP_V_FORWARD);
+}
+
+/* Rate or burst 0 in a device: the table's defaults, as POLICY.md says. */
+static void test_defaults_fill_in(void **state)
+{
+	struct es_device d = { .id = 5 };
+	struct es_policy p = { .default_rate_kbps = 1000, .default_burst_bytes = 65536,
+			       .devices = &d, .ndevices = 1 };
+	struct es_xdp_device v;
+	char name[8];
+
+	(void)state;
+	assert_int_equal(xdpc_push(x, &p), 0);
+	snprintf(name, sizeof(name), "es_dev%u", xdpc_active_version(x));
+	assert_int_equal(bpf_map_lookup_elem(xdpc_map_fd(x, name), &d.id, &v), 0);
+	assert_int_equal(v.rate_kbps, 1000);
+	assert_int_equal(v.burst_bytes, 65536);
+	assert_int_equal(v.tau_ns, 65536ull * 8000000ull / 1000);	/* 0.524288 s */
+	assert_int_equal(v.ns_per_byte_q16, 8000ull << 16);		/* 8 us a byte */
+	assert_int_equal(v.napps, 0);
 }
 
 static void test_update_device_in_place(void **state)
@@ -282,6 +302,7 @@ int main(void)
 		cmocka_unit_test(test_commit_is_next_frame),
 		cmocka_unit_test(test_prepare_abort_invisible),
 		cmocka_unit_test(test_bad_tables_change_nothing),
+		cmocka_unit_test(test_defaults_fill_in),
 		cmocka_unit_test(test_update_device_in_place),
 		cmocka_unit_test(test_pinned_maps),
 		cmocka_unit_test(test_swap_under_load),
