@@ -32,7 +32,7 @@
 #define DEV_BURST	7
 #define DEV_RATE	8
 #define RATE_KBPS	100000u		/* 12.5 MB/s */
-#define RATE_BURST	262144u		/* 21 ms at the rate: scheduling gaps fit */
+#define RATE_BURST	1048576u	/* 84 ms at the rate: scheduling gaps fit */
 #define RUN_NS		1200000000ull
 
 static struct xdpc *x;
