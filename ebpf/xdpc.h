@@ -6,7 +6,8 @@
  * place, and reads the counters summed over CPUs.
  *
  * Every function returns 0 or -errno and prints nothing (libbpf's own log
- * goes wherever the caller pointed libbpf_set_print()).
+ * goes wherever the caller pointed libbpf_set_print()). A handle is used
+ * by one thread at a time; the program itself never waits for it.
  */
 #ifndef EDGESTEER_XDPC_H
 #define EDGESTEER_XDPC_H

@@ -119,9 +119,26 @@ static void test_commit_is_next_frame(void **state)
 	(void)state;
 	for (int round = 0; round < 2; round++) {
 		for (int v = 0; v < V__COUNT; v++) {
+			struct es_xdp_meter m;
+
 			push_version(v);
+			/*
+			 * the meter survives a swap between versions that both
+			 * have DEV (LOCAL -> EDGE); one without DEV takes it away
+			 */
+			int kept = v == V_EDGE && round;
+			uint64_t before;
+
+			assert_int_equal(xdpc_read_meter(x, DEV, &m), kept ? 0 : -ENOENT);
+			before = kept ? m.packets : 0;
 			assert_int_equal(verdict_now(&ret), version_verdict[v]);
 			assert_int_equal(ret, XDP_PASS);
+			/* a frame of DEV counts on the kept meter, or makes one */
+			if (v != V_UNKNOWN) {
+				assert_int_equal(xdpc_read_meter(x, DEV, &m), 0);
+				assert_int_equal(m.packets, before + 1);
+				assert_true(!kept || before == 1);
+			}
 		}
 	}
 }
