@@ -29,4 +29,100 @@ _Static_assert(__builtin_offsetof(struct esop_pkt, device_id) == 76,
 	       "esop_pkt.device_id moved");
 _Static_assert(sizeof(struct es_probe_out) == 104, "es_probe_out layout changed");
 
+/* --- The XDP classifier's maps (ebpf/edgesteer_xdp.bpf.c, ebpf/xdpc.c) --- */
+
+#define ES_XDP_APPS		16	/* = ES_MAX_APPS_PER_DEVICE (es_policy.h) */
+#define ES_XDP_SERVERS		128	/* 2 versions x ES_MAX_SERVERS */
+#define ES_XDP_QUEUES		64	/* xsks_map slots: RX queues */
+#define ES_XDP_NVERDICT		16	/* >= ESOP_V__COUNT, a power of two */
+#define ES_XDP_NREASON		16	/* >= ESOP_DROP__COUNT, a power of two */
+#define ES_XDP_NACTION		8	/* XDP_ABORTED .. XDP_REDIRECT */
+
+/*
+ * es_cfg[0]: all-zero means the safe defaults (port 7447, GTP-U on, table
+ * version 0, whose zeroed header says unknown devices are dropped).
+ * @active is the version (0 or 1) of the device table, server set and
+ * table header that judge new packets; the program reads it once per packet.
+ */
+struct es_xdp_cfg {
+	struct esop_parse_cfg parse;
+	__u32 active;
+};
+
+/* es_tables[version]: what a policy version says beyond its devices. */
+struct es_xdp_table {
+	__u64 epoch;
+	__u32 unknown_action;	/* 0 = drop, 1 = control (ES_UNKNOWN_*) */
+	__u32 ndevices;
+};
+
+/* One (app, placement) of a device; target_kind is enum esop_target_kind. */
+struct es_xdp_app {
+	__u16 app_id;
+	__u8 target_kind;
+	__u8 pad;
+};
+
+/*
+ * es_dev0 / es_dev1 (key: __u32 device id): a device as one table version
+ * enforces it. The GCRA parameters are precomputed by the loader from
+ * rate_kbps and burst_bytes so the packet path does no division.
+ */
+struct es_xdp_device {
+	__u64 ns_per_byte_q16;	/* emission interval per byte, ns << 16 */
+	__u64 tau_ns;		/* burst tolerance: burst_bytes at the rate */
+	__u32 rate_kbps;	/* as pushed, for people reading the map */
+	__u32 burst_bytes;
+	__u32 flags;		/* reserved, 0 */
+	__u8 napps;
+	__u8 pad[3];
+	struct es_xdp_app apps[ES_XDP_APPS];
+};
+
+/* es_servers key: a server address in one table version. Value: __u32 index. */
+struct es_xdp_server_key {
+	__u32 version;
+	__u8 ipv6;
+	__u8 pad[3];
+	__u8 addr[16];		/* network order; IPv4 in addr[0..3], rest 0 */
+};
+
+/*
+ * es_meters (key: __u32 device id), shared by all CPUs and kept across
+ * table swaps. tat_ns is GCRA's theoretical arrival time (CLOCK_MONOTONIC),
+ * moved only by compare-and-swap; the per-device counters live on the same
+ * cache line, which every frame of the device writes anyway.
+ */
+struct es_xdp_meter {
+	__u64 tat_ns;
+	__u64 packets;		/* frames that conformed */
+	__u64 bytes;		/* their frame bytes */
+	__u64 over_rate;	/* frames that did not (dropped) */
+};
+
+/* es_stats[0], per CPU: what every frame got. */
+struct es_xdp_stats {
+	__u64 verdict[ES_XDP_NVERDICT];	/* by enum esop_verdict */
+	__u64 reason[ES_XDP_NREASON];	/* MALFORMED, by enum esop_drop_reason */
+	__u64 action[ES_XDP_NACTION];	/* by XDP action returned */
+	__u64 no_xsk;		/* redirect fell back to XDP_PASS: no socket */
+	__u64 unknown_control;	/* UNKNOWN_DEVICE handed to the control plane */
+	__u64 meter_full;	/* no meter slot left: frame let through */
+	__u64 meter_contended;	/* CAS retries ran out: frame dropped */
+};
+
+_Static_assert(ESOP_V__COUNT <= ES_XDP_NVERDICT, "verdict counters too few");
+_Static_assert(ESOP_DROP__COUNT <= ES_XDP_NREASON, "reason counters too few");
+_Static_assert(sizeof(struct es_xdp_cfg) == 8, "es_xdp_cfg layout changed");
+_Static_assert(sizeof(struct es_xdp_table) == 16, "es_xdp_table layout changed");
+_Static_assert(sizeof(struct es_xdp_app) == 4, "es_xdp_app layout changed");
+_Static_assert(sizeof(struct es_xdp_device) == 96, "es_xdp_device layout changed");
+_Static_assert(__builtin_offsetof(struct es_xdp_device, apps) == 32,
+	       "es_xdp_device.apps moved");
+_Static_assert(sizeof(struct es_xdp_server_key) == 24,
+	       "es_xdp_server_key layout changed");
+_Static_assert(sizeof(struct es_xdp_meter) == 32, "es_xdp_meter layout changed");
+_Static_assert(sizeof(struct es_xdp_stats) == 8 * (16 + 16 + 8 + 4),
+	       "es_xdp_stats layout changed");
+
 #endif /* EDGESTEER_ES_ABI_H */

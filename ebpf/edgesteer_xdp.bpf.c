@@ -1,0 +1,271 @@
+// SPDX-License-Identifier: (MIT OR GPL-2.0)
+/*
+ * The XDP classifier on the AP NIC (docs/xdp.md). Every frame gets the
+ * verdict of PROTOCOL.md from the shared parser (esop_parse.h) and the
+ * verdict helpers, in their order, against ONE table version:
+ *
+ *   NOT_ESOP                          -> XDP_PASS, untouched
+ *   MALFORMED, OVER_RATE, UNEXPECTED,
+ *   UNKNOWN_DEVICE (drop)             -> XDP_DROP, counted
+ *   REQUEST, FORWARD, LOCAL, RETURN,
+ *   UNKNOWN_DEVICE (control)          -> xsks_map[rx queue], XDP_PASS when
+ *                                        no AF_XDP socket is bound there
+ *
+ * Versions: es_cfg.active (read once per frame) picks es_dev0 or es_dev1,
+ * es_tables[v] and the servers keyed with v. The loader fills the inactive
+ * version, flips es_cfg.active, and waits an RCU grace period before it
+ * touches the old one again, so a frame never sees two versions.
+ *
+ * Meters: es_meters, keyed by device id, outside the versions (a swap does
+ * not refill buckets), shared by all CPUs: GCRA with a bounded
+ * compare-and-swap on the theoretical arrival time.
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+
+#include "es_abi.h"
+
+/* Capacity defaults; the loader sets the real ones before load. */
+#define ES_XDP_DEFAULT_DEVICES	1000000
+/* CAS attempts before a frame is judged non-conforming (contention). */
+#define ES_XDP_CAS_TRIES	8
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct es_xdp_cfg);
+} es_cfg SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 2);
+	__type(key, __u32);
+	__type(value, struct es_xdp_table);
+} es_tables SEC(".maps");
+
+/*
+ * Not preallocated: memory follows the devices actually pushed, and an
+ * element replaced in place is freed only after readers are done with it.
+ */
+struct es_dev_map {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(max_entries, ES_XDP_DEFAULT_DEVICES);
+	__type(key, __u32);
+	__type(value, struct es_xdp_device);
+};
+
+struct es_dev_map es_dev0 SEC(".maps");
+struct es_dev_map es_dev1 SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, ES_XDP_SERVERS);
+	__type(key, struct es_xdp_server_key);
+	__type(value, __u32);
+} es_servers SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(max_entries, ES_XDP_DEFAULT_DEVICES);
+	__type(key, __u32);
+	__type(value, struct es_xdp_meter);
+} es_meters SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct es_xdp_stats);
+} es_stats SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_XSKMAP);
+	__uint(max_entries, ES_XDP_QUEUES);
+	__type(key, __u32);
+	__type(value, __u32);
+} xsks_map SEC(".maps");
+
+#define READ_ONCE_U32(x) (*(volatile __u32 *)&(x))
+#define READ_ONCE_U64(x) (*(volatile __u64 *)&(x))
+
+static __always_inline struct es_xdp_device *device_lookup(__u32 ver, __u32 id)
+{
+	return ver ? bpf_map_lookup_elem(&es_dev1, &id)
+		   : bpf_map_lookup_elem(&es_dev0, &id);
+}
+
+static __always_inline int server_known(__u32 ver, const struct esop_pkt *pkt)
+{
+	struct es_xdp_server_key k = { .version = ver, .ipv6 = pkt->ipv6 };
+
+	if (pkt->ipv6)
+		__builtin_memcpy(k.addr, pkt->saddr, 16);
+	else
+		__builtin_memcpy(k.addr, pkt->saddr, 4);
+	return bpf_map_lookup_elem(&es_servers, &k) != NULL;
+}
+
+/* The meter of @id, created full (tat 0) the first time the device is seen. */
+static __always_inline struct es_xdp_meter *meter_get(__u32 id)
+{
+	struct es_xdp_meter *m = bpf_map_lookup_elem(&es_meters, &id);
+	struct es_xdp_meter fresh = {};
+
+	if (m)
+		return m;
+	/* two CPUs may race here: NOEXIST lets exactly one create it */
+	bpf_map_update_elem(&es_meters, &id, &fresh, BPF_NOEXIST);
+	return bpf_map_lookup_elem(&es_meters, &id);
+}
+
+/*
+ * GCRA: the frame conforms when, after adding its emission time to the
+ * theoretical arrival time (never earlier than now), it is at most tau
+ * ahead of now. A non-conforming frame moves nothing. 1 = conforms,
+ * 0 = over rate, -1 = CAS retries ran out.
+ */
+static __always_inline int meter_conforms(struct es_xdp_meter *m,
+					  const struct es_xdp_device *d,
+					  __u64 now, __u64 len)
+{
+	__u64 inc = (len * d->ns_per_byte_q16) >> 16;
+	__u64 tau = d->tau_ns;
+	int i;
+
+	for (i = 0; i < ES_XDP_CAS_TRIES; i++) {
+		__u64 tat = READ_ONCE_U64(m->tat_ns);
+		__u64 next = (tat > now ? tat : now) + inc;
+
+		if (next - now > tau)
+			return 0;
+		if (__sync_val_compare_and_swap(&m->tat_ns, tat, next) == tat)
+			return 1;
+	}
+	return -1;
+}
+
+/* Placement of @app_id in @d: LOCAL when the app is not listed. */
+static __always_inline int app_target(const struct es_xdp_device *d, __u16 app_id)
+{
+	__u32 n = d->napps;
+	int i;
+
+	for (i = 0; i < ES_XDP_APPS; i++) {
+		if ((__u32)i >= n)
+			break;
+		if (d->apps[i].app_id == app_id)
+			return d->apps[i].target_kind;
+	}
+	return ESOP_TARGET_LOCAL;
+}
+
+/* OFFLOAD_REQ, TELEMETRY, TENSOR: device, then meter, then placement. */
+static __always_inline int judge_uplink(__u32 ver, const struct esop_pkt *pkt,
+					__u64 len, struct es_xdp_stats *st)
+{
+	struct es_xdp_device *d = device_lookup(ver, pkt->device_id);
+	struct es_xdp_meter *m;
+	int conforms = 1;
+
+	if (!d)
+		return esop_verdict_of_uplink(pkt, 0, 0, ESOP_TARGET_LOCAL);
+	m = meter_get(pkt->device_id);
+	if (!m) {
+		st->meter_full++;
+	} else {
+		conforms = meter_conforms(m, d, bpf_ktime_get_ns(), len);
+		if (conforms < 0) {
+			st->meter_contended++;
+			conforms = 0;
+		}
+		if (conforms) {
+			__sync_fetch_and_add(&m->packets, 1);
+			__sync_fetch_and_add(&m->bytes, len);
+		} else {
+			__sync_fetch_and_add(&m->over_rate, 1);
+		}
+	}
+	return esop_verdict_of_uplink(pkt, 1, conforms,
+				      pkt->type == ESOP_T_TENSOR ?
+				      app_target(d, pkt->app_id) : ESOP_TARGET_LOCAL);
+}
+
+static __always_inline int to_control(struct xdp_md *ctx, struct es_xdp_stats *st)
+{
+	int act = (int)bpf_redirect_map(&xsks_map, ctx->rx_queue_index, XDP_PASS);
+
+	if (act == XDP_PASS)
+		st->no_xsk++;
+	return act;
+}
+
+SEC("xdp")
+int edgesteer_xdp(struct xdp_md *ctx)
+{
+	void *data = (void *)(long)ctx->data;
+	void *data_end = (void *)(long)ctx->data_end;
+	struct es_xdp_stats *st;
+	struct es_xdp_cfg *cfgp;
+	struct esop_parse_cfg pcfg;
+	struct esop_pkt pkt;
+	__u32 zero = 0, ver;
+	int v, act;
+
+	cfgp = bpf_map_lookup_elem(&es_cfg, &zero);
+	st = bpf_map_lookup_elem(&es_stats, &zero);
+	if (!cfgp || !st)
+		return XDP_PASS;	/* arrays of one: cannot happen */
+	pcfg = cfgp->parse;
+	/* the one read of the version: everything below uses @ver */
+	ver = READ_ONCE_U32(cfgp->active) & 1;
+
+	v = esop_parse(data, data_end, &pcfg, &pkt);
+	if (v == ESOP_V_NEEDS_TABLE) {
+		v = esop_verdict_of_type(&pkt);
+		if (v == ESOP_V_NEEDS_TABLE) {
+			if (pkt.type == ESOP_T_RESULT)
+				v = esop_verdict_of_result(server_known(ver, &pkt));
+			else
+				v = judge_uplink(ver, &pkt,
+						 (__u64)(data_end - data), st);
+		}
+	}
+
+	switch (v) {
+	case ESOP_V_NOT_ESOP:
+		act = XDP_PASS;
+		break;
+	case ESOP_V_REQUEST:
+	case ESOP_V_FORWARD:
+	case ESOP_V_LOCAL:
+	case ESOP_V_RETURN:
+		act = to_control(ctx, st);
+		break;
+	case ESOP_V_UNKNOWN_DEVICE: {
+		struct es_xdp_table *t = bpf_map_lookup_elem(&es_tables, &ver);
+
+		if (t && t->unknown_action == 1) {
+			st->unknown_control++;
+			act = to_control(ctx, st);
+		} else {
+			act = XDP_DROP;
+		}
+		break;
+	}
+	case ESOP_V_MALFORMED:
+		st->reason[pkt.drop_reason & (ES_XDP_NREASON - 1)]++;
+		act = XDP_DROP;
+		break;
+	default:	/* OVER_RATE, UNEXPECTED */
+		act = XDP_DROP;
+		break;
+	}
+	st->verdict[v & (ES_XDP_NVERDICT - 1)]++;
+	st->action[act & (ES_XDP_NACTION - 1)]++;
+	return act;
+}
+
+char LICENSE[] SEC("license") = "Dual MIT/GPL";

@@ -1,0 +1,88 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * xdpc: the XDP classifier's loader (docs/xdp.md). Loads
+ * edgesteer_xdp.bpf.c with a device capacity, attaches it to an interface,
+ * pins its maps, pushes whole policy tables atomically and single devices in
+ * place, and reads the counters summed over CPUs.
+ *
+ * Every function returns 0 or -errno and prints nothing (libbpf's own log
+ * goes wherever the caller pointed libbpf_set_print()). A handle is used
+ * by one thread at a time; the program itself never waits for it.
+ */
+#ifndef EDGESTEER_XDPC_H
+#define EDGESTEER_XDPC_H
+
+#include <stdint.h>
+#include <linux/types.h>
+
+#include "es_abi.h"
+#include "es_policy.h"
+
+#define XDPC_PIN_DIR	"/sys/fs/bpf/edgesteer"
+
+/* xdpc_attach() flags */
+#define XDPC_F_SKB	0x1u	/* generic (skb) mode, for drivers without native XDP */
+
+enum xdpc_mode {
+	XDPC_MODE_NATIVE = 1,
+	XDPC_MODE_SKB = 2,
+};
+
+struct xdpc;
+
+/*
+ * Opens and loads the program through the verifier, sized for
+ * @max_devices devices (0 = ES_MAX_DEVICES). Starts with table version 0
+ * empty: every device unknown and dropped.
+ */
+int xdpc_open(struct xdpc **out, uint32_t max_devices);
+
+/* Detaches (when attached), unpins (when pinned) and frees. NULL is fine. */
+void xdpc_close(struct xdpc *x);
+
+/* Native mode unless XDPC_F_SKB; *got says which mode the kernel gave. */
+int xdpc_attach(struct xdpc *x, int ifindex, unsigned int flags,
+		enum xdpc_mode *got);
+int xdpc_detach(struct xdpc *x);
+
+/* Pins every map as @dir/<map name> (NULL = XDPC_PIN_DIR). */
+int xdpc_pin(struct xdpc *x, const char *dir);
+int xdpc_unpin(struct xdpc *x);
+
+/* ESOP port and GTP-U switch; all-zero = port 7447, GTP-U on. */
+int xdpc_set_parse_cfg(struct xdpc *x, const struct esop_parse_cfg *cfg);
+
+/*
+ * Whole-table push in two steps: prepare fills the inactive version from @p
+ * (frames keep being judged by the active one; a device's rate or burst of
+ * 0 takes the table's default); commit flips to it and
+ * returns once no frame can still be using the old one; abort forgets the
+ * prepared version. Invalid @p: -EINVAL (-E2BIG over capacity), nothing
+ * the program sees changes. xdpc_push() is prepare + commit.
+ */
+int xdpc_prepare(struct xdpc *x, const struct es_policy *p);
+int xdpc_commit(struct xdpc *x);
+void xdpc_abort(struct xdpc *x);
+int xdpc_push(struct xdpc *x, const struct es_policy *p);
+
+/* Adds or replaces one device of the active version, in place. */
+int xdpc_update_device(struct xdpc *x, const struct es_device *d,
+		       const struct es_app *apps);
+
+/*
+ * Puts an AF_XDP socket in xsks_map for RX queue @queue (fd < 0 removes
+ * it). DPDK's af_xdp PMD does this itself when given our program.
+ */
+int xdpc_set_xsk(struct xdpc *x, uint32_t queue, int xsk_fd);
+
+/* Counters summed over CPUs; a device's meter and counters. */
+int xdpc_read_stats(struct xdpc *x, struct es_xdp_stats *out);
+int xdpc_read_meter(struct xdpc *x, uint32_t device_id,
+		    struct es_xdp_meter *out);
+
+/* For tests and tools: the program, the XSKMAP, any map by name. */
+int xdpc_prog_fd(const struct xdpc *x);
+int xdpc_map_fd(const struct xdpc *x, const char *name);
+uint32_t xdpc_active_version(const struct xdpc *x);
+
+#endif /* EDGESTEER_XDPC_H */

@@ -1,0 +1,338 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Table versions through the loader: a commit takes effect for the next
+ * frame, prepare and abort change nothing a frame sees, bad tables are
+ * refused and change nothing, one device updates in place, maps pin where
+ * tools find them, and whole-table swaps while another CPU judges frames
+ * never give a frame a mix of two versions.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <sched.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <linux/bpf.h>
+
+#include "xdp_world.h"
+#include "xdpc.h"
+
+#define DEV		77u
+#define APP		3u
+#define SWAP_NS		1000000000ull
+
+static struct xdpc *x;
+static uint8_t frame[512];
+static int frame_len;
+
+/*
+ * Three versions that disagree on DEV so that every frame's outcome names
+ * the version that judged it. A mix (V1's table without DEV, judged with
+ * another version's "drop unknown devices") would be UNKNOWN_DEVICE and
+ * XDP_DROP, which no single version gives.
+ */
+enum { V_EDGE, V_UNKNOWN, V_LOCAL, V__COUNT };
+
+static const int version_verdict[V__COUNT] = {
+	ESOP_V_FORWARD, ESOP_V_UNKNOWN_DEVICE, ESOP_V_LOCAL,
+};
+
+static struct es_device ver_dev = { .id = DEV, .rate_kbps = 4000000000u,
+				    .burst_bytes = 1u << 30, .napps = 1 };
+static struct es_app ver_app[V__COUNT] = {
+	[V_EDGE] = { .app = APP, .target_kind = ESOP_TARGET_EDGE },
+	[V_LOCAL] = { .app = APP, .target_kind = ESOP_TARGET_LOCAL },
+};
+
+static void version_policy(int v, struct es_policy *p)
+{
+	memset(p, 0, sizeof(*p));
+	p->epoch = (uint64_t)v + 1;
+	if (v == V_UNKNOWN) {
+		p->unknown_action = ES_UNKNOWN_CONTROL;
+		return;
+	}
+	p->unknown_action = ES_UNKNOWN_DROP;
+	p->devices = &ver_dev;
+	p->ndevices = 1;
+	p->apps = &ver_app[v];
+	p->napps = 1;
+}
+
+/*
+ * The verdict of one frame run on @cpu (the caller runs there), from that
+ * CPU's counters; -1 when none moved.
+ */
+static int verdict_once(int cpu, uint32_t *ret)
+{
+	struct es_xdp_stats a, b;
+	int got = -1;
+
+	if (xdp_stats_on_cpu(x, cpu, &a) ||
+	    xdp_run(xdpc_prog_fd(x), frame, (uint32_t)frame_len, 1, ret, NULL) ||
+	    xdp_stats_on_cpu(x, cpu, &b))
+		return -1;
+	for (int v = 0; v < ESOP_V__COUNT; v++)
+		if (b.verdict[v] != a.verdict[v])
+			got = v;
+	return got;
+}
+
+static int verdict_now(uint32_t *ret)
+{
+	int cpu = sched_getcpu(), v;
+	cpu_set_t set, old;
+
+	/* stay on one CPU across the run and both reads */
+	sched_getaffinity(0, sizeof(old), &old);
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	sched_setaffinity(0, sizeof(set), &set);
+	v = verdict_once(cpu, ret);
+	sched_setaffinity(0, sizeof(old), &old);
+	return v;
+}
+
+/* Pushes version @v; returns the table version now active. */
+static uint32_t push_version(int v)
+{
+	struct es_policy p;
+
+	version_policy(v, &p);
+	assert_int_equal(xdpc_push(x, &p), 0);
+	return xdpc_active_version(x);
+}
+
+static void test_commit_is_next_frame(void **state)
+{
+	uint32_t ret;
+
+	(void)state;
+	for (int round = 0; round < 2; round++) {
+		for (int v = 0; v < V__COUNT; v++) {
+			struct es_xdp_meter m;
+
+			push_version(v);
+			/*
+			 * the meter survives a swap between versions that both
+			 * have DEV (LOCAL -> EDGE); one without DEV takes it away
+			 */
+			int kept = v == V_EDGE && round;
+			uint64_t before;
+
+			assert_int_equal(xdpc_read_meter(x, DEV, &m), kept ? 0 : -ENOENT);
+			before = kept ? m.packets : 0;
+			assert_int_equal(verdict_now(&ret), version_verdict[v]);
+			assert_int_equal(ret, XDP_PASS);
+			/* a frame of DEV counts on the kept meter, or makes one */
+			if (v != V_UNKNOWN) {
+				assert_int_equal(xdpc_read_meter(x, DEV, &m), 0);
+				assert_int_equal(m.packets, before + 1);
+				assert_true(!kept || before == 1);
+			}
+		}
+	}
+}
+
+static void test_prepare_abort_invisible(void **state)
+{
+	struct es_policy p;
+	uint32_t ret, before;
+
+	(void)state;
+	before = push_version(V_EDGE);
+	version_policy(V_LOCAL, &p);
+	assert_int_equal(xdpc_prepare(x, &p), 0);
+	assert_int_equal(verdict_now(&ret), ESOP_V_FORWARD);
+	xdpc_abort(x);
+	assert_int_equal(xdpc_commit(x), -EINVAL);
+	assert_int_equal(xdpc_active_version(x), before);
+	assert_int_equal(verdict_now(&ret), ESOP_V_FORWARD);
+}
+
+static void test_bad_tables_change_nothing(void **state)
+{
+	struct es_device two[2] = {
+		{ .id = 9, .rate_kbps = 1000, .burst_bytes = 1500 },
+		{ .id = 5, .rate_kbps = 1000, .burst_bytes = 1500 },
+	};
+	struct es_device zero_rate = { .id = 9, .burst_bytes = 1500 };
+	struct es_policy p;
+	uint32_t ret, before;
+
+	(void)state;
+	before = push_version(V_EDGE);
+
+	memset(&p, 0, sizeof(p));
+	p.devices = two;
+	p.ndevices = 2;			/* not sorted */
+	assert_int_equal(xdpc_push(x, &p), -EINVAL);
+	p.devices = &zero_rate;
+	p.ndevices = 1;			/* rate 0, and no default to take */
+	assert_int_equal(xdpc_push(x, &p), -EINVAL);
+	p.devices = two;
+	p.ndevices = 1;
+	p.unknown_action = 7;		/* no such action */
+	assert_int_equal(xdpc_push(x, &p), -EINVAL);
+	p.unknown_action = 0;
+	p.ndevices = 1025;		/* over the capacity it was opened with */
+	assert_int_equal(xdpc_push(x, &p), -E2BIG);
+
+	assert_int_equal(xdpc_active_version(x), before);
+	assert_int_equal(verdict_now(&ret), ESOP_V_FORWARD);
+}
+
+/* Rate or burst 0 in a device: the table's defaults, as POLICY.md says. */
+static void test_defaults_fill_in(void **state)
+{
+	struct es_device d = { .id = 5 };
+	struct es_policy p = { .default_rate_kbps = 1000, .default_burst_bytes = 65536,
+			       .devices = &d, .ndevices = 1 };
+	struct es_xdp_device v;
+	char name[8];
+
+	(void)state;
+	assert_int_equal(xdpc_push(x, &p), 0);
+	snprintf(name, sizeof(name), "es_dev%u", xdpc_active_version(x));
+	assert_int_equal(bpf_map_lookup_elem(xdpc_map_fd(x, name), &d.id, &v), 0);
+	assert_int_equal(v.rate_kbps, 1000);
+	assert_int_equal(v.burst_bytes, 65536);
+	assert_int_equal(v.tau_ns, 65536ull * 8000000ull / 1000);	/* 0.524288 s */
+	assert_int_equal(v.ns_per_byte_q16, 8000ull << 16);		/* 8 us a byte */
+	assert_int_equal(v.napps, 0);
+}
+
+static void test_update_device_in_place(void **state)
+{
+	uint32_t ret, before;
+
+	(void)state;
+	before = push_version(V_EDGE);
+	assert_int_equal(xdpc_update_device(x, &ver_dev, &ver_app[V_LOCAL]), 0);
+	assert_int_equal(xdpc_active_version(x), before);
+	assert_int_equal(verdict_now(&ret), ESOP_V_LOCAL);
+	assert_int_equal(xdpc_update_device(x, &ver_dev, &ver_app[V_EDGE]), 0);
+	assert_int_equal(verdict_now(&ret), ESOP_V_FORWARD);
+}
+
+static void test_pinned_maps(void **state)
+{
+	char dir[64], path[128];
+	int fd;
+
+	(void)state;
+	snprintf(dir, sizeof(dir), "/sys/fs/bpf/edgesteer-test-%d", (int)getpid());
+	assert_int_equal(xdpc_pin(x, dir), 0);
+	for (size_t i = 0; i < 3; i++) {
+		static const char *const names[] = { "xsks_map", "es_stats", "es_meters" };
+
+		snprintf(path, sizeof(path), "%s/%s", dir, names[i]);
+		fd = bpf_obj_get(path);
+		assert_true(fd >= 0);
+		close(fd);
+	}
+	assert_int_equal(xdpc_unpin(x), 0);
+	assert_int_equal(access(dir, F_OK), -1);
+}
+
+struct swapper {
+	volatile int *stop;
+	int err;
+	unsigned long swaps;
+};
+
+static void *swap_loop(void *arg)
+{
+	struct swapper *s = arg;
+	struct es_policy p;
+	cpu_set_t set;
+
+	CPU_ZERO(&set);
+	CPU_SET(0, &set);
+	pthread_setaffinity_np(pthread_self(), sizeof(set), &set);
+	while (!*s->stop && !s->err) {
+		version_policy((int)(s->swaps % V__COUNT), &p);
+		s->err = xdpc_push(x, &p);
+		s->swaps++;
+	}
+	return NULL;
+}
+
+static void test_swap_under_load(void **state)
+{
+	int ncpu = libbpf_num_possible_cpus();
+	unsigned long seen[V__COUNT] = { 0 }, mixed = 0, frames = 0;
+	struct swapper s;
+	volatile int stop = 0;
+	struct timespec t0, t;
+	pthread_t th;
+	cpu_set_t set;
+
+	(void)state;
+	if (ncpu < 2 || sysconf(_SC_NPROCESSORS_ONLN) < 2)
+		skip();
+	CPU_ZERO(&set);
+	CPU_SET(1, &set);
+	assert_int_equal(sched_setaffinity(0, sizeof(set), &set), 0);
+	s = (struct swapper){ .stop = &stop };
+	assert_int_equal(pthread_create(&th, NULL, swap_loop, &s), 0);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	do {
+		uint32_t ret;
+		int v = verdict_once(1, &ret);
+
+		frames++;
+		if (v == ESOP_V_FORWARD && ret == XDP_PASS)
+			seen[V_EDGE]++;
+		else if (v == ESOP_V_UNKNOWN_DEVICE && ret == XDP_PASS)
+			seen[V_UNKNOWN]++;
+		else if (v == ESOP_V_LOCAL && ret == XDP_PASS)
+			seen[V_LOCAL]++;
+		else
+			mixed++;
+		clock_gettime(CLOCK_MONOTONIC, &t);
+	} while ((uint64_t)(t.tv_sec - t0.tv_sec) * 1000000000ull +
+		 (uint64_t)t.tv_nsec - (uint64_t)t0.tv_nsec < SWAP_NS);
+	stop = 1;
+	pthread_join(th, NULL);
+	printf("swap: %lu swaps, %lu frames: edge %lu, unknown %lu, local %lu, mixed %lu\n",
+	       s.swaps, frames, seen[V_EDGE], seen[V_UNKNOWN], seen[V_LOCAL], mixed);
+	assert_int_equal(s.err, 0);
+	assert_int_equal(mixed, 0);
+	assert_true(s.swaps >= 3);
+	for (int v = 0; v < V__COUNT; v++)
+		assert_true(seen[v] > 0);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_commit_is_next_frame),
+		cmocka_unit_test(test_prepare_abort_invisible),
+		cmocka_unit_test(test_bad_tables_change_nothing),
+		cmocka_unit_test(test_defaults_fill_in),
+		cmocka_unit_test(test_update_device_in_place),
+		cmocka_unit_test(test_pinned_maps),
+		cmocka_unit_test(test_swap_under_load),
+	};
+	int err;
+
+	err = xdp_test_open(&x, 1024);
+	if (err)
+		return err;
+	frame_len = xdp_frame(frame, sizeof(frame), 2, DEV, APP, 200);
+	if (frame_len < 0)
+		return 1;
+	err = cmocka_run_group_tests(tests, NULL, NULL);
+	xdpc_close(x);
+	return err;
+}
