@@ -746,7 +746,7 @@ int pdo_params_parse(const char *name, const char *text, struct pdo_params *p,
 int pdo_params_set(struct pdo_params *p, const char *key, const char *val,
 		   char *err, size_t errlen)
 {
-	struct lex x = { .name = "option", .err = err, .errlen = errlen, .line = 0 };
+	struct lex x = { .name = "parameter", .err = err, .errlen = errlen, .line = 0 };
 	struct pdo_params tmp = *p;
 	int rc = params_assign(&x, &tmp, key, val);
 

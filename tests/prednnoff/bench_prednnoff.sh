@@ -11,6 +11,10 @@ trap 'rm -rf "$tmp"' EXIT
 
 "$ctl" policy eval --policy prednnoff --json --dp-reps 20000 > "$tmp/eval.json"
 cat "$tmp/eval.json"
+# Sensitivity: the same layout on the ImageNet-size AlexNet, device + edge.
+models=$(dirname "$0")/../../models/prednnoff
+"$ctl" policy eval --policy prednnoff --json --dp-reps 2000 --tiers 2 \
+	--graph "$models/balexnet_imagenet.graph" | tail -1
 "$ctl" policy eval --policy prednnoff --sweep --sweep-snr -40:30:2.5 \
 	--sweep-bw 5,10,20,40 > "$tmp/sweep.tsv"
 cp "$tmp/sweep.tsv" "$docs/prednnoff_sweep.tsv"

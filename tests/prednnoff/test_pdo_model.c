@@ -61,6 +61,49 @@ static void test_shipped_graph(void **state)
 	free(b);
 }
 
+/*
+ * The ImageNet-size variant loads, and its main-branch tensors agree with
+ * the DDPQN AlexNet sheet (output sizes in MB, rounded to 1-2 digits there).
+ */
+static void test_imagenet_graph_vs_ddpqn_sheet(void **state)
+{
+	static const char *const our_name[][2] = {
+		{ "fc6", "fc1" }, { "fc7", "fc2" }, { "fc8", "fc3" },
+	};
+	struct pdo_graph *g = malloc(sizeof(*g));
+	char err[PDO_ERR_MAX], line[256];
+	FILE *f;
+	int rows = 0;
+
+	(void)state;
+	assert_non_null(g);
+	if (pdo_graph_load(PDO_MODELS_DIR "/balexnet_imagenet.graph", g, err, sizeof(err)))
+		fail_msg("%s", err);
+	assert_int_equal(g->nlayers, 52);
+	f = fopen(PDO_MODELS_DIR "/ddpqn_alexnet.csv", "r");
+	assert_non_null(f);
+	assert_non_null(fgets(line, sizeof(line), f));	/* header */
+	while (fgets(line, sizeof(line), f)) {
+		char name[32];
+		double exec_s, size_mb;
+		const char *ours;
+
+		if (sscanf(line, "%*d,%31[^,],%lf,%lf", name, &exec_s, &size_mb) != 3)
+			fail_msg("bad csv line: %s", line);
+		ours = name;
+		for (size_t i = 0; i < 3; i++)
+			if (!strcmp(name, our_name[i][0]))
+				ours = our_name[i][1];
+		size_mb -= (double)g->layers[find_layer(g, ours)].out_bytes / 1e6;
+		if (fabs(size_mb) > 0.065)
+			fail_msg("%s: sheet and graph differ by %.3f MB", name, size_mb);
+		rows++;
+	}
+	fclose(f);
+	assert_int_equal(rows, 11);
+	free(g);
+}
+
 /* The shipped params file states exactly the built-in defaults. */
 static void test_params_file_is_default(void **state)
 {
@@ -278,6 +321,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_shipped_graph),
+		cmocka_unit_test(test_imagenet_graph_vs_ddpqn_sheet),
 		cmocka_unit_test(test_params_file_is_default),
 		cmocka_unit_test(test_table_4_2),
 		cmocka_unit_test(test_bad_graphs),
