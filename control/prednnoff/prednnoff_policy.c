@@ -237,11 +237,21 @@ static int app_is_ours(const struct pdo_state *st, uint16_t app)
 	return 0;
 }
 
-static const struct ctl_device_obs *obs_of(const struct ctl_epoch_obs *obs, uint32_t id)
+/* The table in force keeps devices sorted by id (es_policy.h). */
+static struct es_device *device_of(struct es_device *devs, uint32_t n, uint32_t id)
 {
-	for (uint32_t i = 0; i < obs->ndevices; i++)
-		if (obs->devices[i].id == id)
-			return &obs->devices[i];
+	uint32_t lo = 0, hi = n;
+
+	while (lo < hi) {
+		uint32_t mid = lo + (hi - lo) / 2;
+
+		if (devs[mid].id == id)
+			return &devs[mid];
+		if (devs[mid].id < id)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
 	return NULL;
 }
 
@@ -275,13 +285,14 @@ static int pdo_decide(void *state, const struct ctl_epoch_obs *obs, struct es_po
 		}
 		memcpy(apps, cur->apps, cur->napps * sizeof(*apps));
 	}
-	for (uint32_t d = 0; d < cur->ndevices; d++) {
-		const struct ctl_device_obs *o = obs_of(obs, devs[d].id);
+	for (uint32_t i = 0; i < obs->ndevices; i++) {
+		const struct ctl_device_obs *o = &obs->devices[i];
+		const struct es_device *dev = device_of(devs, cur->ndevices, o->id);
 
-		if (!o)
-			continue;
-		for (uint32_t j = 0; j < devs[d].napps; j++) {
-			struct es_app *a = &apps[devs[d].apps_off + j];
+		if (!dev)
+			continue;	/* not in the table: the daemon's business */
+		for (uint32_t j = 0; j < dev->napps; j++) {
+			struct es_app *a = &apps[dev->apps_off + j];
 			struct prednnoff_answer ans = { ESOP_TARGET_LOCAL, 0, 0 };
 
 			if (!app_is_ours(st, a->app))
