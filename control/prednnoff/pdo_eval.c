@@ -70,8 +70,16 @@ static const char usage_text[] =
 "edgent_min_ms (its accuracy-aware reading), device_ms, edge_ms, cloud_ms,\n"
 "random_ms, dp_us (one exact solve), ga_us (one variant run), eval_us (one\n"
 "evaluation of eq. 4.8, the reference) and dp_over_eval, placement\n"
-"(site per layer), exits (per exit: probability, accuracy, latency, the\n"
+"(site per layer), exits_detail (per exit: probability, accuracy, latency, the\n"
 "DECISION), and paper: the device + edge setting against 188.93/207.11 ms.\n"
+"\n"
+"Examples:\n"
+"  edgesteerctl policy eval --policy prednnoff --json\n"
+"  edgesteerctl policy eval --policy prednnoff --tiers 2 --snr-db -11.44   # 2 Mbit/s\n"
+"  edgesteerctl policy eval --policy prednnoff --loading per_task --set ga_paper.pop=100\n"
+"  edgesteerctl policy eval --policy prednnoff --sweep --sweep-bw 20 > sweep.tsv\n"
+"\n"
+"Files: docs/prednnoff.md (the model as implemented, every parameter, results).\n"
 "\n"
 "Exit status: 0 success, 1 a model file or solver failed, 2 usage error.\n";
 
@@ -247,9 +255,13 @@ static void print_text(FILE *out, const struct pdo_bundle *b, const struct repor
 		r->gap.best_ms, r->gap.hits, r->gap.runs, r->gap.mean_ms);
 	fprintf(out, "  Edgent          %10.3f ms   (accuracy-aware reading %.3f)\n",
 		r->edgent.ms, r->edgent.min_ms);
-	fprintf(out, "  all device      %10.3f ms\n  all edge        %10.3f ms\n"
-		"  all cloud       %10.3f ms\n  random          %10.3f ms\n",
-		r->device, r->edge, r->cloud, r->random);
+	fprintf(out, "  all device      %10.3f ms\n  all edge        %10.3f ms\n",
+		r->device, r->edge);
+	if (isfinite(r->cloud))
+		fprintf(out, "  all cloud       %10.3f ms\n", r->cloud);
+	else
+		fprintf(out, "  all cloud              - (2 tiers)\n");
+	fprintf(out, "  random          %10.3f ms\n", r->random);
 	fprintf(out, "  paper (device+edge): Pre-DNNOff %.2f ms, Edgent %.2f ms (-%.1f%%); "
 		"ours %.3f ms, %.3f ms (-%.1f%%)\n", PAPER_PREDNNOFF_MS, PAPER_EDGENT_MS,
 		100 * (1 - PAPER_PREDNNOFF_MS / PAPER_EDGENT_MS), r->exact2, r->edgent2,
