@@ -29,23 +29,35 @@ struct pdo_state {
 	uint64_t solves;
 	/* [tiers - 2][early_exit_ok][bucket] */
 	struct prednnoff_answer tab[2][2][MAX_BUCKETS];
+	struct prednnoff_answer local[2];	/* no server at all: [early_exit_ok] */
 };
 
 static const uint8_t target_of_site[PDO_NSITES] = {
 	ESOP_TARGET_LOCAL, ESOP_TARGET_EDGE, ESOP_TARGET_CLOUD,
 };
 
+static void answer_of(const struct pdo_cost *c, const uint8_t *loc, int early,
+		      struct prednnoff_answer *a)
+{
+	struct pdo_decision d;
+
+	/* Without early exits every task takes the main exit. */
+	pdo_decision_of(c, loc, early ? pdo_modal_exit(c) : c->nexits, &d);
+	a->target_kind = target_of_site[d.target];
+	a->exit = d.exit;
+	a->split_layer = d.split;
+}
+
 static int solve_tables(struct pdo_state *st)
 {
 	struct pdo_params p = st->b.p;
+	uint8_t all_dev[PDO_MAX_LAYERS] = { 0 };
 
 	for (unsigned int t = 0; t < 2; t++) {
 		p.tiers = 2 + t;
 		for (unsigned int early = 0; early < 2; early++) {
 			for (uint32_t i = 0; i < st->nbuckets; i++) {
-				struct prednnoff_answer *a = &st->tab[t][early][i];
 				uint8_t loc[PDO_MAX_LAYERS];
-				struct pdo_decision d;
 				struct pdo_cost c;
 				double ms;
 				int rc;
@@ -56,11 +68,8 @@ static int solve_tables(struct pdo_state *st)
 					rc = pdo_dp_solve(&c, loc, &ms);
 				if (rc)
 					return rc;
-				/* Without early exits every task takes the main exit. */
-				pdo_decision_of(&c, loc, early ? pdo_modal_exit(&c) : c.nexits, &d);
-				a->target_kind = target_of_site[d.target];
-				a->exit = d.exit;
-				a->split_layer = d.split;
+				answer_of(&c, loc, (int)early, &st->tab[t][early][i]);
+				answer_of(&c, all_dev, (int)early, &st->local[early]);
 			}
 		}
 	}
@@ -68,7 +77,7 @@ static int solve_tables(struct pdo_state *st)
 	return 0;
 }
 
-static int parse_args(struct pdo_state *st, const char *args, const char **dir)
+static int parse_args(struct pdo_state *st, const char *args, char *dir, size_t dirlen)
 {
 	char *buf, *save = NULL, *kv;
 	double snr_max = 40;
@@ -89,10 +98,8 @@ static int parse_args(struct pdo_state *st, const char *args, const char **dir)
 		*eq = '\0';
 		v = eq + 1;
 		if (!strcmp(kv, "models")) {
-			static __thread char dbuf[4096];
-
-			snprintf(dbuf, sizeof(dbuf), "%s", v);
-			*dir = dbuf;
+			if (snprintf(dir, dirlen, "%s", v) >= (int)dirlen)
+				rc = -ENAMETOOLONG;
 			continue;
 		}
 		if (!strcmp(kv, "apps")) {
@@ -139,8 +146,7 @@ grid:
 static int pdo_create(void **state, const char *args)
 {
 	struct pdo_state *st = calloc(1, sizeof(*st));
-	const char *dir = PDO_MODELS_DIR;
-	char err[PDO_ERR_MAX];
+	char err[PDO_ERR_MAX], dir[4096] = PDO_MODELS_DIR;
 	int rc;
 
 	if (!st)
@@ -148,7 +154,7 @@ static int pdo_create(void **state, const char *args)
 	st->snr_min_db = -40;
 	st->snr_step_db = 1;
 	st->queue_ref = 32;
-	rc = parse_args(st, args, &dir);
+	rc = parse_args(st, args, dir, sizeof(dir));
 	if (!rc)
 		rc = pdo_bundle_load(&st->b, dir, NULL, NULL, NULL, err, sizeof(err));
 	if (!rc)
@@ -293,7 +299,7 @@ static int pdo_decide(void *state, const struct ctl_epoch_obs *obs, struct es_po
 			continue;	/* not in the table: the daemon's business */
 		for (uint32_t j = 0; j < dev->napps; j++) {
 			struct es_app *a = &apps[dev->apps_off + j];
-			struct prednnoff_answer ans = { ESOP_TARGET_LOCAL, 0, 0 };
+			struct prednnoff_answer ans;
 
 			if (!app_is_ours(st, a->app))
 				continue;
@@ -301,7 +307,7 @@ static int pdo_decide(void *state, const struct ctl_epoch_obs *obs, struct es_po
 			if (has_edge)
 				prednnoff_lookup(st, o->snr_qdb, o->early_exit_ok, tiers, &ans);
 			else
-				ans.split_layer = 0;
+				ans = st->local[!!o->early_exit_ok];
 			if (a->target_kind != ans.target_kind || a->exit != ans.exit ||
 			    a->split_layer != ans.split_layer ||
 			    (ans.target_kind != ESOP_TARGET_LOCAL && a->server != ES_SERVER_ANY))

@@ -159,6 +159,17 @@ static void test_decide_writes_next(void **state)
 	assert_int_equal(next.apps[1].target_kind, ESOP_TARGET_EDGE);
 	free(next.devices);
 	free(next.apps);
+
+	/* no server at all: every app of ours local, the device runs the path */
+	cur.nservers = 0;
+	assert_int_equal(prednnoff_policy.decide(st, &obs, &next), 0);
+	assert_int_equal(next.apps[1].target_kind, ESOP_TARGET_LOCAL);
+	assert_int_equal(next.apps[1].exit, 0);
+	assert_int_equal(next.apps[1].split_layer, 22);
+	assert_int_equal(next.apps[0].exit, 3);
+	assert_int_equal(next.apps[0].split_layer, EXIT3_LEN);
+	free(next.devices);
+	free(next.apps);
 	prednnoff_policy.destroy(st);
 }
 
