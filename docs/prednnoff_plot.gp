@@ -1,5 +1,6 @@
 # Pre-DNNOff sweep plots (tests/prednnoff/bench_prednnoff.sh writes the TSV).
-# gnuplot -e "tsv='sweep.tsv'; outdir='docs'" docs/prednnoff_plot.gp
+# gnuplot -e "tsv='sweep.tsv'; bounds='bound_'; outdir='docs'" docs/prednnoff_plot.gp
+# (bounds: prefix of the per-bound sweeps bound_B.tsv, 20 MHz only)
 # Columns: 1 bandwidth_mhz 2 snr_db 3 rate_mbps 4 exact 5 ga 6 ga_paper
 # 7 edgent 8 edgent_min 9 device 10 edge 11 cloud 12 random 13 exact_2tier
 set terminal pngcairo size 1100,700 font ",10"
@@ -29,4 +30,12 @@ unset logscale y
 set yrange [*:*]
 set format y "%.0f%%"
 plot for [i=0:3] tsv index i using 3:(100*(1-$13/$7)) with linespoints title sprintf("%d MHz", i==0?5:i==1?10:i==2?20:40), \
+     8.78 with lines dt 2 lw 2 title "paper: 1 - 188.93/207.11"
+
+set output outdir.'/prednnoff_gap_bounds.png'
+set title "Reduction against Edgent (device+edge, 20 MHz) for Edgent latency bounds B"
+blist = "0 50 100 200 1000"
+clist = "#7b3294 #1b9e77 #2c7bb6 #d95f02 #e7298a"
+plot for [i=1:5] bounds.word(blist,i).'.tsv' using 3:(100*(1-$13/$7)) with linespoints \
+       lw 2 lc rgb word(clist,i) title "B = ".word(blist,i)." ms", \
      8.78 with lines dt 2 lw 2 title "paper: 1 - 188.93/207.11"
