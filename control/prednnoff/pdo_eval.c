@@ -68,7 +68,8 @@ static const char usage_text[] =
 "ga_hits (runs at the optimum), ga_paper_ms (the paper's GA, best of its\n"
 "runs) with ga_paper_mean_ms and ga_paper_hits, edgent_ms (Edgent's rule),\n"
 "edgent_min_ms (its accuracy-aware reading), device_ms, edge_ms, cloud_ms,\n"
-"random_ms, dp_us (one exact solve), ga_us (one variant run), eval_us (one\n"
+"random_ms, dp_us (one exact solve: the best of 9 timed batches; also\n"
+"dp_us_median), ga_us (one variant run), eval_us (one\n"
 "evaluation of eq. 4.8, the reference) and dp_over_eval, placement\n"
 "(site per layer), exits_detail (per exit: probability, accuracy, latency, the\n"
 "DECISION), and paper: the device + edge setting against 188.93/207.11 ms.\n"
@@ -89,10 +90,19 @@ struct report {
 	struct pdo_ga_stats gav, gap, gap2;	/* variant; paper's, 3 and 2 tiers */
 	double device, edge, cloud, random;
 	double exact2, edgent2;
-	double dp_us, ga_us, ga_paper_us, eval_us;
+	double dp_us, dp_us_median, ga_us, ga_paper_us, eval_us;
 	struct pdo_edgent edgent;
 	uint8_t loc[PDO_MAX_LAYERS];
 };
+
+#define DP_BATCHES 9
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return (x > y) - (x < y);
+}
 
 static double now_us(void)
 {
@@ -129,12 +139,23 @@ static int evaluate(const struct pdo_bundle *b, uint32_t dp_reps, struct report 
 	if (rc)
 		return rc;
 	r->rate_mbps = pdo_wireless_mbps(b->p.bandwidth_mhz, b->p.snr_db);
-	t0 = now_us();
-	for (uint32_t i = 0; i < dp_reps && !rc; i++)
-		rc = pdo_dp_solve(&c, r->loc, &r->exact);
-	r->dp_us = dp_reps ? (now_us() - t0) / dp_reps : 0;
-	if (!dp_reps)
-		rc = pdo_dp_solve(&c, r->loc, &r->exact);
+	/* The machine is shared: time DP_BATCHES batches and keep the best
+	 * batch's mean (and the median) rather than one noisy mean. */
+	rc = pdo_dp_solve(&c, r->loc, &r->exact);
+	if (!rc && dp_reps) {
+		double batch[DP_BATCHES];
+		uint32_t per = (dp_reps + DP_BATCHES - 1) / DP_BATCHES;
+
+		for (int bi = 0; bi < DP_BATCHES && !rc; bi++) {
+			t0 = now_us();
+			for (uint32_t i = 0; i < per && !rc; i++)
+				rc = pdo_dp_solve(&c, r->loc, &r->exact);
+			batch[bi] = (now_us() - t0) / per;
+		}
+		qsort(batch, DP_BATCHES, sizeof(batch[0]), cmp_double);
+		r->dp_us = batch[0];
+		r->dp_us_median = batch[DP_BATCHES / 2];
+	}
 	if (!rc)
 		rc = pdo_dp_solve(&c2, loc2, &r->exact2);
 	if (rc)
@@ -211,6 +232,7 @@ static void print_json(FILE *out, const struct pdo_bundle *b, const struct repor
 	print_num(out, "cloud_ms", r->cloud, ", ");
 	print_num(out, "random_ms", r->random, ",\n ");
 	print_num(out, "dp_us", r->dp_us, ", ");
+	print_num(out, "dp_us_median", r->dp_us_median, ", ");
 	print_num(out, "ga_us", r->ga_us, ", ");
 	print_num(out, "ga_paper_us", r->ga_paper_us, ", ");
 	print_num(out, "eval_us", r->eval_us, ", ");

@@ -16,6 +16,10 @@ struct dp_tab {
 	uint8_t pick[PDO_MAX_LAYERS][PDO_NSITES][NMASK];
 	int16_t first_child[PDO_MAX_LAYERS + 1];	/* [n] = the input's */
 	int16_t next_sib[PDO_MAX_LAYERS];
+	/* Sites tracked in the path set: all when some site has a loading
+	 * intercept, none otherwise (the set then changes no cost, and one
+	 * state per (layer, site) is exact). */
+	unsigned int keep;
 };
 
 /*
@@ -30,7 +34,7 @@ static double dp_child(const struct pdo_cost *c, struct dp_tab *t, int v, unsign
 
 	for (unsigned int s = 0; s < c->nsites; s++) {
 		double x = c->w[v] * pdo_cost_move_ms(c, ps, s, bytes) +
-			   t->g[v][s][pm | (1u << s)];
+			   t->g[v][s][(pm | (1u << s)) & t->keep];
 
 		if (x < best) {
 			best = x;
@@ -48,7 +52,7 @@ static void dp_place(const struct dp_tab *t, int first, unsigned int ps, unsigne
 		unsigned int s = t->pick[v][ps][pm];
 
 		loc[v] = (uint8_t)s;
-		dp_place(t, t->first_child[v], s, pm | (1u << s), loc);
+		dp_place(t, t->first_child[v], s, (pm | (1u << s)) & t->keep, loc);
 	}
 }
 
@@ -61,6 +65,10 @@ int pdo_dp_solve(const struct pdo_cost *c, uint8_t *loc, double *ms)
 
 	if (n <= 0 || n > PDO_MAX_LAYERS)
 		return -EINVAL;
+	t->keep = 0;
+	for (unsigned int s = 0; s < PDO_NSITES; s++)
+		if (c->icpt_ms[s] != 0)
+			t->keep = NMASK - 1;
 	for (int v = 0; v <= n; v++)
 		t->first_child[v] = -1;
 	for (int v = n - 1; v >= 0; v--) {
@@ -75,7 +83,7 @@ int pdo_dp_solve(const struct pdo_cost *c, uint8_t *loc, double *ms)
 			for (unsigned int m = 0; m < NMASK; m++) {
 				double x;
 
-				if (!(m & (1u << s)))
+				if ((m & ~t->keep) || (t->keep && !(m & (1u << s))))
 					continue;
 				x = c->w[v] * c->exec_ms[v][s];
 				if (c->exit_of[v]) {
