@@ -150,6 +150,12 @@ static int uint_arg(const char *arg, unsigned lo, unsigned hi, unsigned *v)
 	return 0;
 }
 
+static int weights_ok(double a, double b, double c)
+{
+	return a >= 0 && b >= 0 && c >= 0 && a <= 1 && b <= 1 && c <= 1 &&
+	       fabs(a + b + c - 1) <= 1e-9;
+}
+
 static int parse_opts(int argc, char **argv, struct opts *o)
 {
 	enum { O_MODEL = 256, O_TASKS, O_JSON, O_DIR, O_SEED, O_SAMPLES, O_LS,
@@ -188,7 +194,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 					      "resnet101", "all", NULL };
 	struct ddpqn_params *p = &o->over;
 	double v[3];
-	int c, x = 0;
+	int c, x = 0, idx = 0;
 	unsigned u = 0;
 
 	memset(o, 0, sizeof(*o));
@@ -209,7 +215,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 	o->tasks[2] = 10;
 	optind = 1;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "h", lo, &idx)) != -1) {
 		const char *a = optarg;
 		int bad = 0;
 
@@ -297,13 +303,19 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 			return -EINVAL;
 		}
 		if (bad) {
-			fprintf(stderr, "error: ddpqn: bad value '%s' for %s (see --help)\n",
-				a, argv[optind - 1]);
+			fprintf(stderr, "error: ddpqn: bad value '%s' for --%s (see --help)\n",
+				a, lo[idx].name);
 			return -EINVAL;
 		}
 	}
 	if (optind < argc) {
 		fprintf(stderr, "error: ddpqn: unexpected argument '%s'\n", argv[optind]);
+		return -EINVAL;
+	}
+	/* Eq. 15-18. */
+	if (!weights_ok(p->theta, p->vtheta, p->eta) || !weights_ok(p->phi, p->varphi, p->xi)) {
+		fprintf(stderr, "error: ddpqn: --weights and --mix each take three "
+			"numbers in [0, 1] summing to 1 (eq. 15-18)\n");
 		return -EINVAL;
 	}
 	return 0;

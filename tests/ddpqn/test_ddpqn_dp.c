@@ -175,12 +175,67 @@ static void test_dp_ref_models(void **state)
 	}
 }
 
+/*
+ * Two of the seed's traps, shown on AlexNet: eq. 12's raw Z makes all-local
+ * the reference, and H as printed (growing with delay) makes it slower.
+ */
+static double ref_of(const struct ddpqn_params *p, struct ddpqn_totals *ref,
+		     struct ddpqn_totals *local)
+{
+	static const char *const names[] = { "greedy", "local", "edge", "cloud" };
+	uint8_t buf[4][11], place[11], *starts[4];
+	struct ddpqn_ref_stats st;
+	struct ddpqn_env *env;
+	struct ddpqn_agent ag;
+
+	assert_int_equal(ddpqn_env_create(&g, p, &env), 0);
+	for (unsigned k = 0; k < 4; k++) {
+		starts[k] = buf[k];
+		assert_int_equal(ddpqn_baseline(names[k], 0, &ag), 0);
+		assert_int_equal(ddpqn_rollout(env, &ag, buf[k], k == 1 ? local : NULL), 0);
+	}
+	assert_int_equal(ddpqn_dp_ref(env, 5000, (const uint8_t *const *)starts, 4,
+				      place, &st), 0);
+	*ref = st.ref;
+	ddpqn_env_destroy(env);
+	return st.ref.objective;
+}
+
+static void test_traps(void **state)
+{
+	struct ddpqn_graph_opts o = { .model = DDPQN_MODEL_ALEXNET };
+	struct ddpqn_load_err err;
+	struct ddpqn_totals ref, local, ref_lit, dummy;
+	struct ddpqn_params p;
+
+	(void)state;
+	assert_int_equal(ddpqn_graph_load(DDPQN_MODELS_DIR "/alexnet.csv", &o, &g, &err), 0);
+	ddpqn_params_default(&p, DDPQN_MODEL_ALEXNET);
+	p.std = DDPQN_STD_WORST;
+	p.zscale = DDPQN_Z_RAW;
+	ref_of(&p, &ref, &local);
+	assert_true(ref.objective == local.objective);
+	assert_true(ref.z_raw_final == 0 && ref.cost_usd == 0);
+	/* Scaled, offloading wins again. */
+	p.zscale = DDPQN_Z_EXCESS;
+	ref_of(&p, &ref, &local);
+	assert_true(ref.objective < local.objective);
+	assert_true(ref.delay_s < local.delay_s / 2);
+
+	p.hznorm = DDPQN_HZ_SUM;
+	ref_of(&p, &ref, &dummy);
+	p.hform = DDPQN_H_LITERAL;
+	ref_of(&p, &ref_lit, &dummy);
+	assert_true(ref_lit.delay_s > 1.5 * ref.delay_s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_dp_equals_brute_force),
 		cmocka_unit_test(test_dp_refuses),
 		cmocka_unit_test(test_dp_ref_models),
+		cmocka_unit_test(test_traps),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
