@@ -333,7 +333,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 
 struct row {
 	struct ddpqn_totals t[NSCHEMES];
-	int have_ref, start;
+	int have_ref, start, start_of[4];
 	double dp_additive, ref_s;
 	unsigned ls_evals, ls_moves, layers;
 };
@@ -361,6 +361,7 @@ static int evaluate(const struct opts *o, struct ddpqn_env *env, struct row *r)
 	struct ddpqn_ref_stats st;
 	struct ddpqn_totals t, *rnd = &r->t[6];
 	uint8_t *buf = malloc((size_t)cells * 5), *starts[4];
+	unsigned nstarts = 0;
 	double t0;
 	int rc = 0;
 
@@ -370,8 +371,15 @@ static int evaluate(const struct opts *o, struct ddpqn_env *env, struct row *r)
 	r->layers = ddpqn_env_nlayers(env);
 	/* The baselines; their placements also seed dp_ref's local search. */
 	for (int k = 2; k < 6 && !rc; k++) {
-		starts[k - 2] = buf + (size_t)(k - 1) * cells;
-		rc = run_agent(env, scheme_names[k], 0, starts[k - 2], &r->t[k]);
+		starts[nstarts] = buf + (size_t)(k - 1) * cells;
+		rc = run_agent(env, scheme_names[k], 0, starts[nstarts], &r->t[k]);
+		if (rc == -ENOENT) {
+			/* all-edge / all-cloud with no server of that kind */
+			r->t[k].objective = NAN;
+			rc = 0;
+		} else {
+			r->start_of[nstarts++] = k;
+		}
 	}
 	for (unsigned k = 0; k < o->samples && !rc; k++) {
 		rc = run_agent(env, "random", o->seed + k, NULL, &t);
@@ -387,7 +395,7 @@ static int evaluate(const struct opts *o, struct ddpqn_env *env, struct row *r)
 	if (rc)
 		goto out;
 	t0 = now_s();
-	rc = ddpqn_dp_ref(env, o->ls_evals, (const uint8_t *const *)starts, 4, buf, &st);
+	rc = ddpqn_dp_ref(env, o->ls_evals, (const uint8_t *const *)starts, nstarts, buf, &st);
 	r->ref_s = now_s() - t0;
 	if (rc == -ENOTSUP) {
 		rc = 0;
@@ -425,7 +433,7 @@ static void print_num(FILE *out, double v)
 static const char *start_name(const struct row *r)
 {
 	return r->start == -2 ? "dp" : r->start == -1 ? "dp_rotated" :
-	       scheme_names[2 + r->start];
+	       scheme_names[r->start_of[r->start]];
 }
 
 static void print_json_row(FILE *out, const char *model, unsigned tasks,
@@ -446,7 +454,7 @@ static void print_json_row(FILE *out, const char *model, unsigned tasks,
 		const struct ddpqn_totals *t = &r->t[k];
 
 		fprintf(out, "%s\n       \"%s\": {", k ? "," : "", scheme_names[k]);
-		if (k < 2 && !r->have_ref) {
+		if ((k < 2 && !r->have_ref) || !isfinite(t->objective)) {
 			fputs("\"objective\": null}", out);
 			continue;
 		}
@@ -478,6 +486,11 @@ static void print_text_row(FILE *out, const char *model, unsigned tasks,
 		if (k < 2 && !r->have_ref) {
 			fprintf(out, "  %-8s (not available: the graph is not parallel chains "
 				"between cut points)\n", scheme_names[k]);
+			continue;
+		}
+		if (!isfinite(t->objective)) {
+			fprintf(out, "  %-8s (not available: no server of that kind)\n",
+				scheme_names[k]);
 			continue;
 		}
 		fprintf(out, "  %-8s %12.6f %10.4f %12.4f %12.4f %12.6f %8.4f %8.4f\n",

@@ -33,6 +33,15 @@ for k in s:
 assert r["dp_ref"] == s["dp_ref"]["objective"] and r["greedy"] == s["greedy"]["objective"]
 PY
 
+# No edge server: the all-edge baseline is reported unavailable, not made up.
+"$ctl" policy eval --policy ddpqn --model alexnet --tasks 1 --edge 0 --json --ls-evals 100 \
+	--random-samples 2 >"$tmp/noedge.json" || fail "--edge 0 exit status"
+python3 -c '
+import json, sys
+r = json.load(open(sys.argv[1]))["results"][0]["schemes"]
+assert r["edge"] == {"objective": None} and r["cloud"]["objective"] is not None
+' "$tmp/noedge.json" || fail "--edge 0 report"
+
 set +e
 "$ctl" policy eval --policy ddpqn --no-such-option 2>"$tmp/err"; rc=$?
 [ $rc -eq 2 ] || fail "unknown option: exit $rc"
