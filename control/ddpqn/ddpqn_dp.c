@@ -12,11 +12,21 @@ struct segment {
 	uint16_t node[DDPQN_MAX_FAN][DDPQN_DP_MAX_BRANCH];
 };
 
-/* One placement of one branch: its delay and its other terms. */
-struct option {
+/*
+ * One placement of one branch's layers: the delay and the other terms of
+ * its layers and of the edges between them (not the edges in and out).
+ */
+struct inner {
 	double d, a;
 	uint8_t br;
 	uint8_t srv[DDPQN_DP_MAX_BRANCH];
+};
+
+/* An inner placement with its entry and exit edges, for servers (sa, sb). */
+struct option {
+	double d, a;
+	unsigned idx;
+	uint8_t br;
 };
 
 static int segment_parse(const struct ddpqn_graph *g, unsigned from, unsigned to,
@@ -55,38 +65,77 @@ static unsigned ipow(unsigned b, unsigned e)
 	return r;
 }
 
-/* Every placement of branch @b between servers @sa (entry) and @sb (exit). */
-static unsigned branch_options(const struct ddpqn_env *env, const struct segment *sg,
-			       unsigned b, unsigned sa, unsigned sb, struct option *o)
+#define LAST (DDPQN_DP_MAX_BRANCH - 1)	/* srv[LAST]: the last layer's server */
+
+/* Same branch, same servers at both ends. */
+static int same_ends(const struct inner *p, const struct inner *q)
 {
-	unsigned ns = ddpqn_env_nservers(env), len = sg->len[b];
-	unsigned total = ipow(ns, len);
-	double d, a, dd, aa;
+	return p->br == q->br && p->srv[0] == q->srv[0] && p->srv[LAST] == q->srv[LAST];
+}
 
-	for (unsigned c = 0; c < total; c++) {
-		unsigned code = c, prev = sa, prev_node = sg->from;
+static int by_group(const void *x, const void *y)
+{
+	const struct inner *p = x, *q = y;
 
-		d = a = 0;
-		o[c].br = b;
-		for (unsigned m = 0; m < len; m++) {
-			unsigned s = code % ns, x = sg->node[b][m];
+	if (p->br != q->br)
+		return p->br < q->br ? -1 : 1;
+	if (p->srv[0] != q->srv[0])
+		return p->srv[0] < q->srv[0] ? -1 : 1;
+	if (p->srv[LAST] != q->srv[LAST])
+		return p->srv[LAST] < q->srv[LAST] ? -1 : 1;
+	if (p->d != q->d)
+		return p->d < q->d ? -1 : 1;
+	return p->a < q->a ? -1 : p->a > q->a;
+}
 
-			code /= ns;
-			o[c].srv[m] = s;
-			ddpqn_env_edge_terms(env, ddpqn_env_out_mb(env, prev_node), prev, s, &dd, &aa);
-			d += dd;
-			a += aa;
-			ddpqn_env_node_terms(env, x, s, &dd, &aa);
-			d += dd;
-			a += aa;
-			prev = s;
-			prev_node = x;
+/*
+ * Every inner placement of every branch, less the dominated ones: with the
+ * servers of a branch's first and last layers fixed, the edges in and out
+ * add the same to every placement, so one with no less delay and no less of
+ * the other terms than another can never be needed.
+ */
+static unsigned segment_inner(const struct ddpqn_env *env, const struct segment *sg,
+			      struct inner *in)
+{
+	unsigned ns = ddpqn_env_nservers(env), n = 0, kept = 0;
+	double dd, aa, min_a = INFINITY;
+
+	for (unsigned b = 0; b < sg->nbr; b++) {
+		unsigned len = sg->len[b], total = ipow(ns, len);
+
+		for (unsigned c = 0; c < total; c++, n++) {
+			unsigned code = c;
+
+			memset(&in[n], 0, sizeof(in[n]));
+			in[n].br = b;
+			for (unsigned m = 0; m < len; m++, code /= ns) {
+				unsigned s = code % ns, x = sg->node[b][m];
+
+				in[n].srv[m] = s;
+				if (m) {
+					ddpqn_env_edge_terms(env, ddpqn_env_out_mb(env, sg->node[b][m - 1]),
+							     in[n].srv[m - 1], s, &dd, &aa);
+					in[n].d += dd;
+					in[n].a += aa;
+				}
+				ddpqn_env_node_terms(env, x, s, &dd, &aa);
+				in[n].d += dd;
+				in[n].a += aa;
+			}
+			if (len)
+				in[n].srv[LAST] = in[n].srv[len - 1];
 		}
-		ddpqn_env_edge_terms(env, ddpqn_env_out_mb(env, prev_node), prev, sb, &dd, &aa);
-		o[c].d = d + dd;
-		o[c].a = a + aa;
 	}
-	return total;
+	qsort(in, n, sizeof(*in), by_group);
+	for (unsigned k = 0; k < n; k++) {
+		if (!kept || !same_ends(&in[k], &in[kept - 1]))
+			min_a = INFINITY;
+		if (in[k].a < min_a) {
+			min_a = in[k].a;
+			in[kept++] = in[k];
+		}
+	}
+	return kept;
 }
 
 static int by_delay(const void *x, const void *y)
@@ -101,50 +150,67 @@ static int by_delay(const void *x, const void *y)
  * options by delay, each branch keeps its cheapest option so far; at the
  * optimum the threshold is the largest chosen delay, and at any threshold
  * the value is an upper bound of a real placement, so the sweep is exact.
- * @pick (may be NULL) gets the option of each branch.
+ * @pick (may be NULL) gets the inner placement of each branch.
  */
 static double segment_min(const struct ddpqn_env *env, const struct segment *sg,
-			  unsigned sa, unsigned sb, struct option *buf,
-			  struct option *pick)
+			  const struct inner *in, unsigned nin, unsigned sa,
+			  unsigned sb, struct option *o, const struct inner **pick)
 {
 	double wd = ddpqn_env_delay_weight(env), best_a[DDPQN_MAX_FAN], sum = 0, best = INFINITY;
-	unsigned nopt = 0, have = 0, cur[DDPQN_MAX_FAN], bestk[DDPQN_MAX_FAN];
+	double ed[DDPQN_MAX_FAN][DDPQN_MAX_SERVERS], ea[DDPQN_MAX_FAN][DDPQN_MAX_SERVERS];
+	double xd[DDPQN_MAX_FAN][DDPQN_MAX_SERVERS], xa[DDPQN_MAX_FAN][DDPQN_MAX_SERVERS];
+	unsigned ns = ddpqn_env_nservers(env), have = 0;
+	unsigned cur[DDPQN_MAX_FAN] = { 0 }, bestk[DDPQN_MAX_FAN] = { 0 };
 
-	for (unsigned b = 0; b < sg->nbr; b++)
-		nopt += branch_options(env, sg, b, sa, sb, buf + nopt);
-	if (sg->nbr == 1) {
-		for (unsigned k = 0; k < nopt; k++)
-			if (wd * buf[k].d + buf[k].a < best) {
-				best = wd * buf[k].d + buf[k].a;
-				bestk[0] = k;
-			}
-		if (pick)
-			pick[0] = buf[bestk[0]];
-		return best;
+	/* Edges into and out of each branch, by the server at the branch end. */
+	for (unsigned b = 0; b < sg->nbr; b++) {
+		unsigned len = sg->len[b];
+
+		if (!len) {
+			/* A direct edge: its inner placement has both ends at 0. */
+			ddpqn_env_edge_terms(env, ddpqn_env_out_mb(env, sg->from), sa, sb,
+					     &ed[b][0], &ea[b][0]);
+			xd[b][0] = xa[b][0] = 0;
+			continue;
+		}
+		for (unsigned x = 0; x < ns; x++) {
+			ddpqn_env_edge_terms(env, ddpqn_env_out_mb(env, sg->from), sa, x,
+					     &ed[b][x], &ea[b][x]);
+			ddpqn_env_edge_terms(env, ddpqn_env_out_mb(env, sg->node[b][len - 1]),
+					     x, sb, &xd[b][x], &xa[b][x]);
+		}
 	}
-	qsort(buf, nopt, sizeof(*buf), by_delay);
+	for (unsigned k = 0; k < nin; k++) {
+		unsigned b = in[k].br, f = in[k].srv[0], l = in[k].srv[LAST];
+
+		o[k].d = in[k].d + ed[b][f] + xd[b][l];
+		o[k].a = in[k].a + ea[b][f] + xa[b][l];
+		o[k].idx = k;
+		o[k].br = b;
+	}
+	qsort(o, nin, sizeof(*o), by_delay);
 	for (unsigned b = 0; b < sg->nbr; b++)
 		best_a[b] = INFINITY;
-	for (unsigned k = 0; k < nopt; k++) {
-		unsigned b = buf[k].br;
+	for (unsigned k = 0; k < nin; k++) {
+		unsigned b = o[k].br;
 
-		if (buf[k].a >= best_a[b])
+		if (o[k].a >= best_a[b])
 			continue;
 		if (best_a[b] == INFINITY)
 			have++;
 		else
 			sum -= best_a[b];
-		best_a[b] = buf[k].a;
+		best_a[b] = o[k].a;
 		cur[b] = k;
 		sum += best_a[b];
-		if (have == sg->nbr && wd * buf[k].d + sum < best) {
-			best = wd * buf[k].d + sum;
+		if (have == sg->nbr && wd * o[k].d + sum < best) {
+			best = wd * o[k].d + sum;
 			memcpy(bestk, cur, sizeof(cur));
 		}
 	}
 	if (pick)
 		for (unsigned b = 0; b < sg->nbr; b++)
-			pick[b] = buf[bestk[b]];
+			pick[b] = &in[o[bestk[b]].idx];
 	return best;
 }
 
@@ -154,7 +220,10 @@ int ddpqn_dp_solve(const struct ddpqn_env *env, uint8_t *place, double *value)
 	unsigned ns = ddpqn_env_nservers(env), ncut, maxopt = 0;
 	double wd = ddpqn_env_delay_weight(env), *V, d, a, d2, a2, best;
 	struct segment *segs = NULL;
-	struct option *buf = NULL, pick[DDPQN_MAX_FAN];
+	struct option *buf = NULL;
+	struct inner *in = NULL;
+	const struct inner *pick[DDPQN_MAX_FAN];
+	unsigned nin;
 	uint16_t cuts[DDPQN_MAX_LAYERS];
 	uint8_t *back = NULL;
 	unsigned last = 0;
@@ -179,7 +248,8 @@ int ddpqn_dp_solve(const struct ddpqn_env *env, uint8_t *place, double *value)
 	}
 	rc = -ENOMEM;
 	buf = calloc(maxopt ? maxopt : 1, sizeof(*buf));
-	if (!buf)
+	in = calloc(maxopt ? maxopt : 1, sizeof(*in));
+	if (!buf || !in)
 		goto out;
 	/* The input comes from the client. */
 	for (unsigned s = 0; s < ns; s++) {
@@ -187,7 +257,8 @@ int ddpqn_dp_solve(const struct ddpqn_env *env, uint8_t *place, double *value)
 		ddpqn_env_node_terms(env, cuts[0], s, &d2, &a2);
 		V[s] = wd * (d + d2) + a + a2;
 	}
-	for (unsigned k = 0; k + 1 < ncut; k++)
+	for (unsigned k = 0; k + 1 < ncut; k++) {
+		nin = segment_inner(env, &segs[k], in);
 		for (unsigned sb = 0; sb < ns; sb++) {
 			double *row = V + (size_t)(k + 1) * ns;
 
@@ -195,7 +266,7 @@ int ddpqn_dp_solve(const struct ddpqn_env *env, uint8_t *place, double *value)
 			ddpqn_env_node_terms(env, cuts[k + 1], sb, &d, &a);
 			for (unsigned sa = 0; sa < ns; sa++) {
 				double v = V[(size_t)k * ns + sa] +
-					   segment_min(env, &segs[k], sa, sb, buf, NULL);
+					   segment_min(env, &segs[k], in, nin, sa, sb, buf, NULL);
 
 				if (v < row[sb]) {
 					row[sb] = v;
@@ -204,6 +275,7 @@ int ddpqn_dp_solve(const struct ddpqn_env *env, uint8_t *place, double *value)
 			}
 			row[sb] += wd * d + a;
 		}
+	}
 	best = INFINITY;
 	for (unsigned s = 0; s < ns; s++) {
 		double v = V[(size_t)(ncut - 1) * ns + s];
@@ -223,14 +295,16 @@ int ddpqn_dp_solve(const struct ddpqn_env *env, uint8_t *place, double *value)
 		unsigned sb = place[cuts[k]], sa = back[(size_t)k * ns + sb];
 
 		place[cuts[k - 1]] = sa;
-		segment_min(env, &segs[k - 1], sa, sb, buf, pick);
+		nin = segment_inner(env, &segs[k - 1], in);
+		segment_min(env, &segs[k - 1], in, nin, sa, sb, buf, pick);
 		for (unsigned b = 0; b < segs[k - 1].nbr; b++)
 			for (unsigned m = 0; m < segs[k - 1].len[b]; m++)
-				place[segs[k - 1].node[b][m]] = pick[b].srv[m];
+				place[segs[k - 1].node[b][m]] = pick[b]->srv[m];
 	}
 	*value = best;
 	rc = 0;
 out:
+	free(in);
 	free(buf);
 	free(segs);
 	free(back);
