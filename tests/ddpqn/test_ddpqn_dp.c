@@ -40,6 +40,8 @@ static const struct {
 	{ 7, { { 2, 3 }, { 4 }, { 4 }, { 5, 6 }, { 7 }, { 7 }, { 0 } } },
 	/* ResNet-like: shortcut layer | three-layer chain */
 	{ 6, { { 2, 3 }, { 6 }, { 4 }, { 5 }, { 6 }, { 0 } } },
+	/* the longest chain the DP takes (4) beside a direct edge */
+	{ 6, { { 2, 6 }, { 3 }, { 4 }, { 5 }, { 6 }, { 0 } } },
 };
 
 static double brute(struct ddpqn_env *env, unsigned n, unsigned ns)
@@ -107,7 +109,7 @@ static void test_dp_equals_brute_force(void **state)
 				ddpqn_env_destroy(env);
 				cases++;
 			}
-	assert_int_equal(cases, 7 * 3 * 4);
+	assert_int_equal(cases, 8 * 3 * 4);
 }
 
 /* A segment that is not parallel chains is refused, not approximated. */
