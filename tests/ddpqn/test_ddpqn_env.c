@@ -216,6 +216,12 @@ static void test_observe(void **state)
 	ddpqn_env_step(env, 0, &r, &done);
 	ddpqn_env_observe(env, st);
 	assert_true(st[19] == 0.5f);		/* second task */
+	/* Backlog: edge 3's two slots are both taken by task 0, cloud 7 has
+	 * free slots, the client's one slot is busy. */
+	assert_true(st[20 + 3] > 0);
+	assert_true(st[20 + 7] == 0);
+	assert_true(st[20 + 0] > 0);
+	assert_true(st[20 + 5] == 0);
 	ddpqn_env_destroy(env);
 }
 
