@@ -303,7 +303,7 @@ static void step_eval(const struct ddpqn_env *env, unsigned s, struct step *o)
 
 static void step_commit(struct ddpqn_env *env, unsigned s, const struct step *o)
 {
-	unsigned i = env->step / env->n, j = env->step % env->n;
+	unsigned i = env->step / env->n;
 
 	env->place[env->step] = s;
 	env->fin[env->step] = o->end;
@@ -323,7 +323,6 @@ static void step_commit(struct ddpqn_env *env, unsigned s, const struct step *o)
 	env->tot.z_raw_final = o->z_raw;
 	env->step++;
 	env->tot.h_mean = env->h_sum / env->step;
-	(void)j;
 }
 
 void ddpqn_env_reset(struct ddpqn_env *env)
