@@ -88,6 +88,37 @@ static void test_queue(void **state)
 	}
 }
 
+/* Branches of a fork-join: in parallel, or one after the other on one slot. */
+static void test_branches(void **state)
+{
+	static const struct test_layer t[] = {
+		{ 1.0, 0.1, { 2, 3 } }, { 2.0, 0.1, { 4 } }, { 3.0, 0.1, { 4 } },
+		{ 0.5, 0.1, { 0 } },
+	};
+	static const struct { unsigned pool; double delay; } rows[] = {
+		{ 0, 1 + 3 + 0.5 },	/* the longest branch (eq. 19) */
+		{ 1, 1 + 2 + 3 + 0.5 },	/* one slot: the branches queue */
+		{ 2, 1 + 3 + 0.5 },
+	};
+	const uint8_t place[] = { 0, 0, 0, 0 };
+	struct ddpqn_params p;
+	struct ddpqn_env *env;
+	struct ddpqn_totals tot;
+
+	(void)state;
+	assert_int_equal(test_graph(&g, t, 4), 0);
+	for (unsigned i = 0; i < 3; i++) {
+		ddpqn_params_default(&p, DDPQN_MODEL_GENERIC);
+		p.pool[DDPQN_CLIENT] = rows[i].pool;
+		assert_int_equal(ddpqn_env_create(&g, &p, &env), 0);
+		assert_int_equal(ddpqn_env_run(env, place, &tot), 0);
+		close_to(tot.delay_s, rows[i].delay / 2.3);
+		/* Energy adds over both branches whatever the delay. */
+		close_to(tot.energy_j, 70 * 6.5 / 2.3);
+		ddpqn_env_destroy(env);
+	}
+}
+
 static void test_balance(void **state)
 {
 	static const struct test_layer t[] = {
@@ -250,6 +281,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_hand_chain),
 		cmocka_unit_test(test_queue),
+		cmocka_unit_test(test_branches),
 		cmocka_unit_test(test_balance),
 		cmocka_unit_test(test_telescoping),
 		cmocka_unit_test(test_observe),
