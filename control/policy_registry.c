@@ -8,7 +8,10 @@
  * Each policy module defines one `const struct ctl_policy_ops NAME_policy`
  * and is listed here once.
  */
+extern const struct ctl_policy_ops ddlo_policy;
+
 static const struct ctl_policy_ops *const registry[] = {
+	&ddlo_policy,
 	NULL,
 };
 

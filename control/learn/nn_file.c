@@ -239,3 +239,17 @@ out:
 	free(buf);
 	return rc;
 }
+
+const char *nn_file_strerror(int rc)
+{
+	switch (rc) {
+	case -EBADMSG:
+		return "not a weights file, truncated, or checksum mismatch";
+	case -EPROTONOSUPPORT:
+		return "weights file version not supported";
+	case -EDOM:
+		return "weights do not fit: other network count or shapes";
+	default:
+		return strerror(rc < 0 ? -rc : rc);
+	}
+}

@@ -31,4 +31,7 @@ int nn_file_save(const char *path, struct nn *const *nets, uint32_t nnets);
  */
 int nn_file_load(const char *path, struct nn *const *nets, uint32_t nnets);
 
+/* A message for a return code of the two above (strerror for the rest). */
+const char *nn_file_strerror(int rc);
+
 #endif /* EDGESTEER_NN_FILE_H */
