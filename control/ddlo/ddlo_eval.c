@@ -25,6 +25,8 @@ struct eval_opts {
 	uint32_t synth_n, synth_m, rows, train_rows, k;
 	uint64_t seed, data_seed;
 	double capacity_mbps;
+	/* overrides of the reference settings; NAN = keep */
+	double lr, beta1, in_scale, in_shift, init_sd;
 	enum ddlo_bw bw;
 	int json, freeze;
 };
@@ -49,7 +51,9 @@ static void eval_usage(FILE *f)
 "  --capacity-mbps C   total uplink (default 100; synthetic: 100·N/3)\n"
 "  --freeze            no learning on the measured rows (main.py learns)\n"
 "  --decisions FILE    the decision on each measured row (row,x_u1_t1,...)\n"
-"  --save/--load W     the K DNNs' weights after / before the run\n");
+"  --save/--load W     the K DNNs' weights after / before the run\n"
+"  --lr, --beta1, --input-scale, --input-shift, --init-sd  override the\n"
+"                      reference's settings (0.01, 0.09, 10, -200, 1/(N·M))\n");
 }
 
 static int parse_u32(const char *s, uint32_t min, uint32_t max, uint32_t *v)
@@ -83,6 +87,11 @@ static int parse_opts(int argc, char **argv, struct eval_opts *o)
 		{ "load", required_argument, NULL, 'l' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "freeze", no_argument, NULL, 'f' },
+		{ "lr", required_argument, NULL, 'L' },
+		{ "beta1", required_argument, NULL, 'B' },
+		{ "input-scale", required_argument, NULL, 'I' },
+		{ "input-shift", required_argument, NULL, 'J' },
+		{ "init-sd", required_argument, NULL, 'D' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
@@ -90,7 +99,9 @@ static int parse_opts(int argc, char **argv, struct eval_opts *o)
 	int c;
 
 	*o = (struct eval_opts){ .k = 5, .synth_m = 3, .rows = 20000,
-				 .seed = 1, .data_seed = 1 };
+				 .seed = 1, .data_seed = 1, .lr = NAN,
+				 .beta1 = NAN, .in_scale = NAN, .in_shift = NAN,
+				 .init_sd = NAN };
 	optind = 1;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
@@ -128,11 +139,21 @@ static int parse_opts(int argc, char **argv, struct eval_opts *o)
 				goto bad;
 			*(c == 's' ? &o->seed : &o->data_seed) = v;
 			break;
-		case 'c': {
+		case 'c':
+		case 'L':
+		case 'B':
+		case 'I':
+		case 'J':
+		case 'D': {
+			double *dst = c == 'c' ? &o->capacity_mbps : c == 'L' ? &o->lr :
+				      c == 'B' ? &o->beta1 : c == 'I' ? &o->in_scale :
+				      c == 'J' ? &o->in_shift : &o->init_sd;
 			char *end;
 
-			o->capacity_mbps = strtod(optarg, &end);
-			if (*end || !(o->capacity_mbps > 0))
+			*dst = strtod(optarg, &end);
+			if (end == optarg || *end || !isfinite(*dst) ||
+			    (c != 'J' && c != 'I' && !(*dst > 0)) ||
+			    (c == 'B' && *dst >= 1))
 				goto bad;
 			break;
 		}
@@ -172,7 +193,8 @@ static double now_s(void)
 
 struct eval_result {
 	double gain_ratio, gain_vs_equal_opt, q_mean, q_equal_opt_mean,
-	       q_joint_opt_mean, us_per_decision, train_s, total_s;
+	       q_joint_opt_mean, us_per_decision, exact_us_per_decision,
+	       train_s, total_s;
 	double base_local, base_edge, base_random, base_exact;
 	int have_joint;
 	uint32_t measured;
@@ -216,7 +238,7 @@ static int run(const struct eval_opts *o, const struct ddlo_mec *mec,
 	struct ddlo *agent;
 	struct nn_rng rng;
 	uint8_t *x = NULL, *xb = NULL;
-	double *qref = NULL, dec_s = 0, hsum = 0, t_start = now_s();
+	double *qref = NULL, dec_s = 0, exact_s = 0, hsum = 0, t_start = now_s();
 	const int tty = isatty(STDERR_FILENO);
 	int rc;
 
@@ -227,6 +249,16 @@ static int run(const struct eval_opts *o, const struct ddlo_mec *mec,
 	}
 	ddlo_config_default(&cfg, nm, o->k);
 	cfg.seed = o->seed;
+	if (!isnan(o->lr))
+		cfg.adam.lr = (float)o->lr;
+	if (!isnan(o->beta1))
+		cfg.adam.beta1 = (float)o->beta1;
+	if (!isnan(o->in_scale))
+		cfg.in_scale = (float)o->in_scale;
+	if (!isnan(o->in_shift))
+		cfg.in_shift = (float)o->in_shift;
+	if (!isnan(o->init_sd))
+		cfg.init_sd = (float)o->init_sd;
 	rc = ddlo_create(&agent, &cfg);
 	if (rc)
 		return rc;
@@ -275,10 +307,14 @@ static int run(const struct eval_opts *o, const struct ddlo_mec *mec,
 			res->base_edge += qref[r] / ddlo_mec_utility(mec, s, xb, o->bw, NULL);
 			ddlo_mec_random(mec, &rng, xb);
 			res->base_random += qref[r] / ddlo_mec_utility(mec, s, xb, o->bw, NULL);
+			/* the exact search, timed as the reference figure */
+			double te = now_s();
 			double qe = o->bw == DDLO_BW_EQUAL
 				? ddlo_mec_best_equal(mec, s, xb)
 				: res->have_joint
 				? ddlo_mec_best_joint(mec, s, o->bw, xb) : qref[r];
+
+			exact_s += now_s() - te;
 			res->base_exact += qref[r] / qe;
 			if (dec) {
 				fprintf(dec, "%u", r);
@@ -311,6 +347,7 @@ static int run(const struct eval_opts *o, const struct ddlo_mec *mec,
 	res->base_random /= n;
 	res->base_exact /= n;
 	res->us_per_decision = dec_s / n * 1e6;
+	res->exact_us_per_decision = exact_s / n * 1e6;
 	res->total_s = now_s() - t_start;
 	rc = 0;
 	if (o->save && (rc = ddlo_save(agent, o->save)))
@@ -356,10 +393,13 @@ static void print_json(FILE *out, const struct eval_opts *o,
 	else if (o->bw == DDLO_BW_OPTIMAL)
 		fprintf(out, "\"q_reduction_vs_equal_optimum\":%.6f,",
 			1 - r->q_mean / r->q_equal_opt_mean);
-	fprintf(out, "\"us_per_decision\":%.3f,\"train_s\":%.3f,\"total_s\":%.3f,"
+	fprintf(out, "\"us_per_decision\":%.3f,\"exact_us_per_decision\":%.3f,"
+		"\"us_ratio_to_exact\":%.4f,\"train_s\":%.3f,\"total_s\":%.3f,"
 		"\"baselines\":{\"all_local\":%.6f,\"all_offload\":%.6f,"
 		"\"random\":%.6f,\"%s\":%.6f},\"history_every\":%u,\"history\":[",
-		r->us_per_decision, r->train_s, r->total_s, r->base_local,
+		r->us_per_decision, r->exact_us_per_decision,
+		r->us_per_decision / r->exact_us_per_decision, r->train_s,
+		r->total_s, r->base_local,
 		r->base_edge, r->base_random,
 		o->bw == DDLO_BW_EQUAL ? "exact_per_wd" : "exact_joint",
 		r->base_exact, HIST_EVERY);

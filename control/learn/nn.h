@@ -18,6 +18,9 @@
  *
  * Inputs and outputs are row-major [batch][width]. A network is not
  * thread-safe; use one per thread. No call allocates after nn_create.
+ * Built with OpenBLAS, batches of 16 rows or more go through sgemm (set to
+ * one thread by nn_create, so seeded runs replay exactly); single rows
+ * stay in plain C loops, which are faster there.
  */
 #ifndef EDGESTEER_NN_H
 #define EDGESTEER_NN_H

@@ -16,7 +16,8 @@
 
 #include "nn.h"
 
-#define GC_BATCH	3u
+#define GC_BATCH	3u	/* the loops */
+#define GC_BIG	20u	/* ≥ NN_BLAS_MIN_BATCH: sgemm when built with it */
 
 struct gc_case {
 	const char *name;
@@ -25,16 +26,21 @@ struct gc_case {
 	enum nn_act acts[3];
 	int loss;		/* enum nn_loss, or -1: custom dL/dy */
 	int weighted;		/* per-row weights */
+	uint32_t batch;		/* 0: GC_BATCH */
 };
 
 static const struct gc_case gc_cases[] = {
-	{ "relu-linear mse", 2, {3, 5, 2}, {NN_ACT_RELU, NN_ACT_LINEAR}, NN_LOSS_MSE, 0 },
-	{ "linear-sigmoid mse", 2, {3, 4, 2}, {NN_ACT_LINEAR, NN_ACT_SIGMOID}, NN_LOSS_MSE, 0 },
-	{ "sigmoid-sigmoid bce", 2, {3, 4, 3}, {NN_ACT_SIGMOID, NN_ACT_SIGMOID}, NN_LOSS_BCE, 0 },
+	{ "relu-linear mse", 2, {3, 5, 2}, {NN_ACT_RELU, NN_ACT_LINEAR}, NN_LOSS_MSE, 0, 0 },
+	{ "linear-sigmoid mse", 2, {3, 4, 2}, {NN_ACT_LINEAR, NN_ACT_SIGMOID}, NN_LOSS_MSE, 0, 0 },
+	{ "sigmoid-sigmoid bce", 2, {3, 4, 3}, {NN_ACT_SIGMOID, NN_ACT_SIGMOID}, NN_LOSS_BCE, 0, 0 },
 	{ "relu-relu-sigmoid bce w", 3, {4, 6, 5, 3},
-	  {NN_ACT_RELU, NN_ACT_RELU, NN_ACT_SIGMOID}, NN_LOSS_BCE, 1 },
-	{ "relu-linear mse w", 2, {2, 6, 3}, {NN_ACT_RELU, NN_ACT_LINEAR}, NN_LOSS_MSE, 1 },
-	{ "sigmoid-linear custom", 2, {3, 4, 2}, {NN_ACT_SIGMOID, NN_ACT_LINEAR}, -1, 0 },
+	  {NN_ACT_RELU, NN_ACT_RELU, NN_ACT_SIGMOID}, NN_LOSS_BCE, 1, 0 },
+	{ "relu-linear mse w", 2, {2, 6, 3}, {NN_ACT_RELU, NN_ACT_LINEAR}, NN_LOSS_MSE, 1, 0 },
+	{ "sigmoid-linear custom", 2, {3, 4, 2}, {NN_ACT_SIGMOID, NN_ACT_LINEAR}, -1, 0, 0 },
+	{ "relu-relu-sigmoid bce w, batch 20", 3, {4, 6, 5, 3},
+	  {NN_ACT_RELU, NN_ACT_RELU, NN_ACT_SIGMOID}, NN_LOSS_BCE, 1, GC_BIG },
+	{ "relu-linear mse, batch 20", 2, {2, 6, 3}, {NN_ACT_RELU, NN_ACT_LINEAR},
+	  NN_LOSS_MSE, 0, GC_BIG },
 };
 
 /* The custom loss: sum of c·y with fixed c, so dL/dy = c. */
@@ -47,10 +53,11 @@ static double ref_loss(const struct gc_case *c, struct nn *net, const float *x,
 {
 	const float *y;
 	const uint32_t out = c->sizes[c->nlayers];
+	const uint32_t nb = c->batch ? c->batch : GC_BATCH;
 	double s = 0;
 
-	assert_int_equal(nn_forward(net, x, GC_BATCH, &y), 0);
-	for (uint32_t b = 0; b < GC_BATCH; b++)
+	assert_int_equal(nn_forward(net, x, nb, &y), 0);
+	for (uint32_t b = 0; b < nb; b++)
 		for (uint32_t o = 0; o < out; o++) {
 			const double yy = y[b * out + o], tt = t[b * out + o];
 			const double wb = w ? w[b] : 1.0;
@@ -62,7 +69,7 @@ static double ref_loss(const struct gc_case *c, struct nn *net, const float *x,
 			else
 				s += custom_c[b * out + o] * yy;
 		}
-	return c->loss < 0 ? s : s / (GC_BATCH * out);
+	return c->loss < 0 ? s : s / (nb * out);
 }
 
 static void test_gradients(void **state)
@@ -71,7 +78,8 @@ static void test_gradients(void **state)
 	for (size_t ci = 0; ci < sizeof(gc_cases) / sizeof(gc_cases[0]); ci++) {
 		const struct gc_case *c = &gc_cases[ci];
 		const uint32_t in = c->sizes[0], out = c->sizes[c->nlayers];
-		float x[GC_BATCH * 8], t[GC_BATCH * 8], w[GC_BATCH] = {0.5f, 1.0f, 2.0f};
+		const uint32_t nb = c->batch ? c->batch : GC_BATCH;
+		float x[GC_BIG * 8], t[GC_BIG * 8], w[GC_BIG];
 		struct nn *net;
 		struct nn_rng rng;
 		size_t np;
@@ -79,11 +87,13 @@ static void test_gradients(void **state)
 
 		nn_rng_seed(&rng, 42 + ci);
 		assert_int_equal(nn_create(&net, c->nlayers, c->sizes, c->acts,
-					   GC_BATCH), 0);
+					   nb), 0);
 		nn_init(net, &rng, 0.8f);
-		for (uint32_t k = 0; k < GC_BATCH * in; k++)
+		for (uint32_t b = 0; b < nb; b++)
+			w[b] = 0.5f + 0.25f * (float)(b % 7);
+		for (uint32_t k = 0; k < nb * in; k++)
 			x[k] = (float)(2 * nn_rng_uniform(&rng) - 1);
-		for (uint32_t k = 0; k < GC_BATCH * out; k++)
+		for (uint32_t k = 0; k < nb * out; k++)
 			t[k] = c->loss == NN_LOSS_BCE ? (float)nn_rng_uniform(&rng)
 						      : (float)nn_rng_normal(&rng);
 		const float *wp = c->weighted ? w : NULL;
@@ -93,7 +103,7 @@ static void test_gradients(void **state)
 			if (p[k] == 0.0f)
 				p[k] = (float)(0.3 * nn_rng_normal(&rng));
 
-		assert_int_equal(nn_forward(net, x, GC_BATCH, NULL), 0);
+		assert_int_equal(nn_forward(net, x, nb, NULL), 0);
 		if (c->loss < 0) {
 			assert_int_equal(nn_backward_dy(net, custom_c), 0);
 		} else {
