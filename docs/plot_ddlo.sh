@@ -35,19 +35,29 @@ with open(f"{tmp}/ref.dat", "w") as f:
 PY
 
 gnuplot <<GP
-set terminal pngcairo size 1000,560 font "Sans,11"
+set terminal pngcairo size 1000,800 font "Sans,11" noenhanced
 set output "$png"
-set title "DDLO on mumt_3x3.csv (equal bandwidth): gain ratio q_min/Q per 100 frames"
+set multiplot layout 2,1 title "DDLO on mumt_3x3.csv, equal bandwidth: gain ratio q_min/Q, mean per 100 frames"
 set xlabel "frame"
 set ylabel "gain ratio"
-set yrange [0.55:1.005]
-set key bottom right
 set grid
-set arrow from 16000, graph 0 to 16000, graph 1 nohead dt 2 lc rgb "gray40"
-set label "measured rows" at 16200, graph 0.06 textcolor rgb "gray40"
-plot "$tmp/ref.dat" using 1:2 with lines lw 2 lc rgb "gray60" title "2018 reference run (K = 3, 10,000 frames)", \
+set xrange [0:20000]
+set arrow 1 from 16000, graph 0 to 16000, graph 1 nohead dt 2 lc rgb "gray40"
+set label 1 "measured rows ->" at 16100, graph 0.93 textcolor rgb "gray40"
+set key at 15800, graph 0.55 right box opaque
+set yrange [0.55:1.005]
+plot "$tmp/ref.dat" using 1:2 with lines lw 3 lc rgb "#e7298a" title "2018 reference run (K = 3, 10,000 frames)", \
      "$tmp/k1.dat" using 1:2 with lines lw 1.5 lc rgb "#d95f02" title "EdgeSteer K = 1", \
      "$tmp/k3.dat" using 1:2 with lines lw 1.5 lc rgb "#7570b3" title "EdgeSteer K = 3", \
      "$tmp/k5.dat" using 1:2 with lines lw 2 lc rgb "#1b9e77" title "EdgeSteer K = 5"
+unset key
+set yrange [0.9:1.0]
+set ylabel "gain ratio (zoom)"
+set label 1 at 16100, graph 0.05
+plot "$tmp/ref.dat" using 1:2 with lines lw 3 lc rgb "#e7298a", \
+     "$tmp/k3.dat" using 1:2 with lines lw 1.5 lc rgb "#7570b3", \
+     "$tmp/k5.dat" using 1:2 with lines lw 2 lc rgb "#1b9e77", \
+     0.99 with lines dt 3 lc rgb "black"
+unset multiplot
 GP
 echo "wrote $png"

@@ -138,7 +138,14 @@ void nn_init(struct nn *net, struct nn_rng *rng, float stddev)
 	net->batch = 0;
 }
 
-/* z = x·W + b for @batch rows. */
+/*
+ * z = x·W + b for @batch rows. This loop is a decision's whole cost, so it
+ * is also built for x86-64-v3 (AVX2, FMA), picked at load time where the
+ * CPU has it: twice the lanes of the SSE2 baseline.
+ */
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+__attribute__((target_clones("arch=x86-64-v3", "default")))
+#endif
 static void layer_affine(const struct nn_layer *L, const float *params,
 			 const float *x, uint32_t batch)
 {
