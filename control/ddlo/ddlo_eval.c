@@ -375,15 +375,29 @@ out:
 	return rc;
 }
 
+/* A JSON string: quotes, backslashes and control bytes escaped. */
+static void print_json_string(FILE *out, const char *s)
+{
+	fputc('"', out);
+	for (; *s; s++) {
+		const unsigned char c = (unsigned char)*s;
+
+		if (c == '"' || c == '\\')
+			fprintf(out, "\\%c", c);
+		else if (c < 0x20)
+			fprintf(out, "\\u%04x", c);
+		else
+			fputc(c, out);
+	}
+	fputc('"', out);
+}
+
 static void print_json(FILE *out, const struct eval_opts *o,
 		       const struct ddlo_mec *mec, const struct ddlo_data *d,
 		       const struct eval_result *r)
 {
 	fprintf(out, "{\"policy\":\"ddlo\",\"dataset\":");
-	if (o->dataset)
-		fprintf(out, "\"%s\"", o->dataset);	/* a path, no quotes expected */
-	else
-		fprintf(out, "\"synthetic\"");
+	print_json_string(out, o->dataset ? o->dataset : "synthetic");
 	fprintf(out, ",\"n_wd\":%u,\"n_task\":%u,\"rows\":%u,\"measured_rows\":%u,"
 		"\"k\":%u,\"bandwidth\":\"%s\",\"capacity_mbps\":%.6g,\"seed\":%llu,"
 		"\"freeze\":%s,",

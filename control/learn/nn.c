@@ -321,26 +321,57 @@ int nn_backward_dy(struct nn *net, const float *dy)
 	return 0;
 }
 
+/*
+ * Row @b of softmax cross-entropy on logits z: writes dz = w·(softmax(z) − t)
+ * / batch and returns w·(logsumexp(z) − Σ t·z) (for targets summing to 1).
+ */
+static double softmax_ce_row(const float *z, const float *t, uint32_t out,
+			     float w, float inv_batch, float *dz)
+{
+	float zmax = z[0];
+	double sum_e = 0, tz = 0, tsum = 0;
+
+	for (uint32_t o = 1; o < out; o++)
+		zmax = z[o] > zmax ? z[o] : zmax;
+	for (uint32_t o = 0; o < out; o++) {
+		sum_e += exp((double)z[o] - zmax);
+		tz += (double)t[o] * z[o];
+		tsum += t[o];
+	}
+	for (uint32_t o = 0; o < out; o++)
+		dz[o] = w * inv_batch *
+			(float)(tsum * exp((double)z[o] - zmax) / sum_e - t[o]);
+	return w * (tsum * (zmax + log(sum_e)) - tz);
+}
+
 int nn_backward(struct nn *net, const float *t, const float *weight,
 		enum nn_loss loss, float *loss_out)
 {
 	const struct nn_layer *L;
 	double sum = 0;
 
-	if (!net->batch || !t || (loss != NN_LOSS_MSE && loss != NN_LOSS_BCE))
+	if (!net->batch || !t || (loss != NN_LOSS_MSE && loss != NN_LOSS_BCE &&
+				  loss != NN_LOSS_SOFTMAX_CE))
 		return -EINVAL;
 	L = &net->layer[net->nlayers - 1];
-	if (loss == NN_LOSS_BCE && L->act != NN_ACT_SIGMOID)
+	if ((loss == NN_LOSS_BCE && L->act != NN_ACT_SIGMOID) ||
+	    (loss == NN_LOSS_SOFTMAX_CE && L->act != NN_ACT_LINEAR))
 		return -EINVAL;
 
 	const uint32_t out = L->out;
-	const float scale = 1.0f / ((float)net->batch * out);
+	/* mean over rows and outputs, or over rows for softmax */
+	const float scale = loss == NN_LOSS_SOFTMAX_CE
+		? 1.0f / (float)net->batch : 1.0f / ((float)net->batch * out);
 	float *dz = net->d0;
 
 	for (uint32_t b = 0; b < net->batch; b++) {
 		const float wb = weight ? weight[b] : 1.0f;
 		const size_t r = (size_t)b * out;
 
+		if (loss == NN_LOSS_SOFTMAX_CE) {
+			sum += softmax_ce_row(L->z + r, t + r, out, wb, scale, dz + r);
+			continue;
+		}
 		for (uint32_t o = 0; o < out; o++) {
 			const float y = L->a[r + o], tt = t[r + o];
 

@@ -47,6 +47,12 @@ enum nn_loss {
 	 * computed from its logits, so it stays finite when saturated.
 	 */
 	NN_LOSS_BCE = 1,
+	/*
+	 * mean over rows of the cross-entropy between the target distribution
+	 * of each row and the softmax of a linear output layer (its outputs
+	 * are logits; the classifier of imitation learning)
+	 */
+	NN_LOSS_SOFTMAX_CE = 2,
 };
 
 /* Adam (Kingma & Ba), with bias correction; all four knobs explicit. */
@@ -86,7 +92,8 @@ int nn_forward(struct nn *net, const float *x, uint32_t batch, const float **y);
  * Gradients of @loss against targets @t ([batch][outputs]) for the last
  * forward pass, written (not added) to nn_grads(). @weight, if not NULL,
  * weighs each row (importance sampling). *@loss_out gets the loss value.
- * Returns 0 or -EINVAL (BCE without a sigmoid output, no forward pass).
+ * Returns 0 or -EINVAL (BCE without a sigmoid output, softmax without a
+ * linear one, no forward pass).
  */
 int nn_backward(struct nn *net, const float *t, const float *weight,
 		enum nn_loss loss, float *loss_out);

@@ -37,6 +37,10 @@ static const struct gc_case gc_cases[] = {
 	  {NN_ACT_RELU, NN_ACT_RELU, NN_ACT_SIGMOID}, NN_LOSS_BCE, 1, 0 },
 	{ "relu-linear mse w", 2, {2, 6, 3}, {NN_ACT_RELU, NN_ACT_LINEAR}, NN_LOSS_MSE, 1, 0 },
 	{ "sigmoid-linear custom", 2, {3, 4, 2}, {NN_ACT_SIGMOID, NN_ACT_LINEAR}, -1, 0, 0 },
+	{ "relu-linear softmax w", 2, {3, 5, 4}, {NN_ACT_RELU, NN_ACT_LINEAR},
+	  NN_LOSS_SOFTMAX_CE, 1, 0 },
+	{ "sigmoid-linear softmax, batch 20", 2, {3, 5, 4},
+	  {NN_ACT_SIGMOID, NN_ACT_LINEAR}, NN_LOSS_SOFTMAX_CE, 0, GC_BIG },
 	{ "relu-relu-sigmoid bce w, batch 20", 3, {4, 6, 5, 3},
 	  {NN_ACT_RELU, NN_ACT_RELU, NN_ACT_SIGMOID}, NN_LOSS_BCE, 1, GC_BIG },
 	{ "relu-linear mse, batch 20", 2, {2, 6, 3}, {NN_ACT_RELU, NN_ACT_LINEAR},
@@ -57,6 +61,19 @@ static double ref_loss(const struct gc_case *c, struct nn *net, const float *x,
 	double s = 0;
 
 	assert_int_equal(nn_forward(net, x, nb, &y), 0);
+	if (c->loss == NN_LOSS_SOFTMAX_CE) {
+		/* −Σ t·log softmax(y), per row, mean over rows */
+		for (uint32_t b = 0; b < nb; b++) {
+			double lse = 0;
+
+			for (uint32_t o = 0; o < out; o++)
+				lse += exp(y[b * out + o]);
+			for (uint32_t o = 0; o < out; o++)
+				s -= (w ? w[b] : 1.0) * t[b * out + o] *
+				     (y[b * out + o] - log(lse));
+		}
+		return s / nb;
+	}
 	for (uint32_t b = 0; b < nb; b++)
 		for (uint32_t o = 0; o < out; o++) {
 			const double yy = y[b * out + o], tt = t[b * out + o];
@@ -96,6 +113,10 @@ static void test_gradients(void **state)
 		for (uint32_t k = 0; k < nb * out; k++)
 			t[k] = c->loss == NN_LOSS_BCE ? (float)nn_rng_uniform(&rng)
 						      : (float)nn_rng_normal(&rng);
+		if (c->loss == NN_LOSS_SOFTMAX_CE)	/* one class per row */
+			for (uint32_t b = 0; b < nb; b++)
+				for (uint32_t o = 0; o < out; o++)
+					t[b * out + o] = o == b % out;
 		const float *wp = c->weighted ? w : NULL;
 		float *p = nn_params(net, &np);
 		/* biases too, away from zero, so every path is exercised */
@@ -234,6 +255,40 @@ static void test_linear_regression(void **state)
 	nn_free(net);
 }
 
+/* Three separable classes through softmax cross-entropy. */
+static void test_softmax_classes(void **state)
+{
+	(void)state;
+	const float x[6 * 2] = {1, 0, 0.9f, 0.2f, 0, 1, 0.1f, 0.8f, -1, -1,
+				-0.8f, -1.1f};
+	float t[6 * 3] = {0};
+	const struct nn_adam ad = { 0.05f, 0.9f, 0.999f, 1e-8f };
+	struct nn *net;
+	struct nn_rng rng;
+	const float *y;
+	float loss = 1;
+
+	for (int i = 0; i < 6; i++)
+		t[i * 3 + i / 2] = 1;
+	nn_rng_seed(&rng, 8);
+	assert_int_equal(nn_create(&net, 2, (uint32_t[]){2, 8, 3},
+				   (enum nn_act[]){NN_ACT_RELU, NN_ACT_LINEAR}, 6), 0);
+	nn_init(net, &rng, 0);
+	for (int i = 0; i < 500; i++)
+		assert_int_equal(nn_train(net, x, t, 6, NN_LOSS_SOFTMAX_CE, &ad,
+					  &loss), 0);
+	assert_true(loss < 0.02f);
+	assert_int_equal(nn_forward(net, x, 6, &y), 0);
+	for (int i = 0; i < 6; i++) {
+		const float *r = y + i * 3;
+		int best = r[1] > r[0] ? 1 : 0;
+
+		best = r[2] > r[best] ? 2 : best;
+		assert_int_equal(best, i / 2);
+	}
+	nn_free(net);
+}
+
 static void test_reproducible(void **state)
 {
 	(void)state;
@@ -286,6 +341,14 @@ static void test_bad_args(void **state)
 	assert_int_equal(nn_forward(net, x, 1, NULL), 0);
 	/* BCE needs a sigmoid output */
 	assert_int_equal(nn_backward(net, t, NULL, NN_LOSS_BCE, NULL), -EINVAL);
+	assert_int_equal(nn_backward(net, t, NULL, (enum nn_loss)9, NULL), -EINVAL);
+	/* softmax cross-entropy needs a linear output */
+	assert_int_equal(nn_create(&other, 1, (uint32_t[]){2, 1},
+				   (enum nn_act[]){NN_ACT_SIGMOID}, 1), 0);
+	assert_int_equal(nn_forward(other, x, 1, NULL), 0);
+	assert_int_equal(nn_backward(other, t, NULL, NN_LOSS_SOFTMAX_CE, NULL),
+			 -EINVAL);
+	nn_free(other);
 	assert_int_equal(nn_create(&other, 1, (uint32_t[]){3, 1},
 				   (enum nn_act[]){NN_ACT_LINEAR}, 1), 0);
 	assert_int_equal(nn_copy_params(other, net), -EINVAL);
@@ -302,6 +365,7 @@ int main(void)
 		cmocka_unit_test(test_adam_formula),
 		cmocka_unit_test(test_xor),
 		cmocka_unit_test(test_linear_regression),
+		cmocka_unit_test(test_softmax_classes),
 		cmocka_unit_test(test_reproducible),
 		cmocka_unit_test(test_bad_args),
 	};
