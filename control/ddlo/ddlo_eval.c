@@ -114,7 +114,7 @@ static int parse_opts(int argc, char **argv, struct eval_opts *o)
 		case 'f': o->freeze = 1; break;
 		case 'h': eval_usage(stdout); return 1;
 		case 'n':
-			if (parse_u32(optarg, 1, 4096, &o->synth_n))
+			if (parse_u32(optarg, 1, DDLO_MAX_WDS, &o->synth_n))
 				goto bad;
 			break;
 		case 'm':

@@ -7,7 +7,6 @@
 #include <string.h>
 
 #define BITS_PER_MB	(8.0 * 1048576.0)
-#define DDLO_MAX_WDS	4096u	/* stack scratch of the bandwidth split */
 #define DP_MAX_SUM	65536u	/* beyond: enumerate instead */
 
 int ddlo_mec_init(struct ddlo_mec *mec, uint32_t n_wd, uint32_t n_task)

@@ -24,6 +24,7 @@
 
 #include "nn_rng.h"
 
+#define DDLO_MAX_WDS	1024u	/* scoring keeps ~50 KiB of stack scratch */
 #define DDLO_MAX_TASKS	24u	/* per WD: the subset search's bitmask */
 #define DDLO_JOINT_MAX	20u	/* N·M of the exact joint search */
 
@@ -44,8 +45,8 @@ struct ddlo_mec {
 	double capacity_mbs;	/* total uplink C, MB/s */
 };
 
-/* The reference constants, C = 100 Mbit/s = 12.5 MB/s. -EINVAL if n·m is
- * 0 or m > DDLO_MAX_TASKS. */
+/* The reference constants, C = 100 Mbit/s = 12.5 MB/s. -EINVAL if n or m
+ * is 0, n > DDLO_MAX_WDS or m > DDLO_MAX_TASKS. */
 int ddlo_mec_init(struct ddlo_mec *mec, uint32_t n_wd, uint32_t n_task);
 
 /*

@@ -20,6 +20,7 @@ struct ddlo_online {
 	uint32_t slots;		/* N·M */
 	uint32_t *slot_dev;	/* device id per slot, 0 = free */
 	uint16_t *slot_app;	/* its last app id */
+	uint8_t *seen;		/* scratch of observe */
 	float *size_mb;		/* this epoch's input */
 	uint8_t *x;
 	double *rate_mbs;	/* per WD */
@@ -103,6 +104,7 @@ static void ddlo_destroy(void *state)
 	ddlo_free(s->agent);
 	free(s->slot_dev);
 	free(s->slot_app);
+	free(s->seen);
 	free(s->size_mb);
 	free(s->x);
 	free(s->rate_mbs);
@@ -144,10 +146,12 @@ static int ddlo_create_online(void **state, const char *args)
 	rc = -ENOMEM;
 	s->slot_dev = calloc(s->slots, sizeof(*s->slot_dev));
 	s->slot_app = calloc(s->slots, sizeof(*s->slot_app));
+	s->seen = calloc(s->slots, 1);
 	s->size_mb = calloc(s->slots, sizeof(*s->size_mb));
 	s->x = calloc(s->slots, 1);
 	s->rate_mbs = calloc(n, sizeof(double));
-	if (!s->slot_dev || !s->slot_app || !s->size_mb || !s->x || !s->rate_mbs)
+	if (!s->slot_dev || !s->slot_app || !s->seen || !s->size_mb || !s->x ||
+	    !s->rate_mbs)
 		goto err;
 	*state = s;
 	return 0;
@@ -169,12 +173,11 @@ static int find_slot(const struct ddlo_online *s, uint32_t id)
 static int ddlo_observe(void *state, const struct ctl_epoch_obs *obs)
 {
 	struct ddlo_online *s = state;
-	uint8_t seen[4096] = { 0 };
+	uint8_t *seen = s->seen;
 
 	if (!obs || (obs->ndevices && !obs->devices))
 		return -EINVAL;
-	if (s->slots > sizeof(seen))
-		return -E2BIG;
+	memset(seen, 0, s->slots);
 	memset(s->size_mb, 0, s->slots * sizeof(float));
 	for (uint32_t d = 0; d < obs->ndevices; d++) {
 		const struct ctl_device_obs *o = &obs->devices[d];
