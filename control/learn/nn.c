@@ -398,6 +398,23 @@ int nn_backward(struct nn *net, const float *t, const float *weight,
 	return 0;
 }
 
+float nn_clip_grad_norm(struct nn *net, float max_norm)
+{
+	double sq = 0;
+
+	for (size_t k = 0; k < net->nparams; k++)
+		sq += (double)net->grads[k] * net->grads[k];
+	const float norm = (float)sqrt(sq);
+
+	if (norm > max_norm && norm > 0) {
+		const float f = max_norm / norm;
+
+		for (size_t k = 0; k < net->nparams; k++)
+			net->grads[k] *= f;
+	}
+	return norm;
+}
+
 void nn_adam_step(struct nn *net, const struct nn_adam *ad)
 {
 	const float b1 = ad->beta1, b2 = ad->beta2;
@@ -463,6 +480,15 @@ int nn_copy_params(struct nn *dst, const struct nn *src)
 	if (!same_shape(dst, src))
 		return -EINVAL;
 	memcpy(dst->params, src->params, src->nparams * sizeof(float));
+	return 0;
+}
+
+int nn_soft_update(struct nn *dst, const struct nn *src, float tau)
+{
+	if (!same_shape(dst, src))
+		return -EINVAL;
+	for (size_t k = 0; k < dst->nparams; k++)
+		dst->params[k] += tau * (src->params[k] - dst->params[k]);
 	return 0;
 }
 

@@ -100,6 +100,12 @@ int nn_backward(struct nn *net, const float *t, const float *weight,
 /* The same from a caller's dL/dy ([batch][outputs]), for custom losses. */
 int nn_backward_dy(struct nn *net, const float *dy);
 
+/*
+ * Scales the gradients down so their global L2 norm is at most @max_norm
+ * (a no-op below it); returns the norm before scaling.
+ */
+float nn_clip_grad_norm(struct nn *net, float max_norm);
+
 /* One Adam update of the parameters from the current gradients. */
 void nn_adam_step(struct nn *net, const struct nn_adam *adam);
 
@@ -112,6 +118,8 @@ float *nn_params(struct nn *net, size_t *count);
 const float *nn_grads(const struct nn *net, size_t *count);
 /* dst's parameters := src's (a target network). -EINVAL if shapes differ. */
 int nn_copy_params(struct nn *dst, const struct nn *src);
+/* dst := (1 − tau)·dst + tau·src (Polyak averaging). -EINVAL likewise. */
+int nn_soft_update(struct nn *dst, const struct nn *src, float tau);
 
 /* Shape. sizes/acts may be NULL; they get nlayers + 1 / nlayers entries. */
 uint32_t nn_shape(const struct nn *net, uint32_t *sizes, enum nn_act *acts);

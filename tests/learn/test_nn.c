@@ -154,6 +154,35 @@ static void test_gradients(void **state)
 	}
 }
 
+static void test_clip_grad_norm(void **state)
+{
+	(void)state;
+	/* 1x2 linear layer, L = (w·x + b − t)², grads (2e·x, 2e) */
+	struct nn *net;
+	struct nn_rng rng;
+	const float x[1] = {3.0f}, t[1] = {0.0f};
+	size_t np;
+
+	nn_rng_seed(&rng, 1);
+	assert_int_equal(nn_create(&net, 1, (uint32_t[]){1, 1},
+				   (enum nn_act[]){NN_ACT_LINEAR}, 1), 0);
+	nn_init(net, &rng, 0);
+	float *p = nn_params(net, &np);
+
+	p[0] = 1.0f;	/* e = 3: grads (18, 6), norm √360 */
+	p[1] = 0.0f;
+	assert_int_equal(nn_forward(net, x, 1, NULL), 0);
+	assert_int_equal(nn_backward(net, t, NULL, NN_LOSS_MSE, NULL), 0);
+	assert_float_equal(nn_clip_grad_norm(net, 100.0f), sqrt(360.0), 1e-4);
+	assert_float_equal(nn_grads(net, NULL)[0], 18.0, 1e-5);	/* untouched */
+	assert_float_equal(nn_clip_grad_norm(net, 1.0f), sqrt(360.0), 1e-4);
+	const float *g = nn_grads(net, NULL);
+
+	assert_float_equal(g[0], 18.0 / sqrt(360.0), 1e-6);
+	assert_float_equal(g[1], 6.0 / sqrt(360.0), 1e-6);
+	nn_free(net);
+}
+
 static void test_adam_formula(void **state)
 {
 	(void)state;
@@ -317,6 +346,16 @@ static void test_reproducible(void **state)
 	nn_rng_seed(&rb, 100);
 	nn_init(b, &rb, 0);
 	assert_memory_not_equal(pa, nn_params(b, NULL), np * sizeof(float));
+	/* Polyak: halfway, then all the way */
+	float *pb = nn_params(b, NULL);
+	const float b0 = pb[0];
+
+	assert_int_equal(nn_soft_update(b, a, 0.5f), 0);
+	assert_float_equal(pb[0], 0.5f * (b0 + pa[0]), 1e-6);
+	assert_int_equal(nn_soft_update(b, a, 1.0f), 0);
+	for (size_t k = 0; k < np; k++)
+		assert_float_equal(pb[k], pa[k], 1e-6);
+	nn_init(b, &rb, 0);
 	assert_int_equal(nn_copy_params(b, a), 0);
 	assert_memory_equal(pa, nn_params(b, NULL), np * sizeof(float));
 	nn_free(a);
@@ -352,6 +391,7 @@ static void test_bad_args(void **state)
 	assert_int_equal(nn_create(&other, 1, (uint32_t[]){3, 1},
 				   (enum nn_act[]){NN_ACT_LINEAR}, 1), 0);
 	assert_int_equal(nn_copy_params(other, net), -EINVAL);
+	assert_int_equal(nn_soft_update(other, net, 0.1f), -EINVAL);
 	assert_int_equal(nn_inputs(net), 2);
 	assert_int_equal(nn_outputs(net), 1);
 	nn_free(other);
@@ -363,6 +403,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_gradients),
 		cmocka_unit_test(test_adam_formula),
+		cmocka_unit_test(test_clip_grad_norm),
 		cmocka_unit_test(test_xor),
 		cmocka_unit_test(test_linear_regression),
 		cmocka_unit_test(test_softmax_classes),
