@@ -10,13 +10,13 @@
 #include "esop.h"
 #include "nn_file.h"
 
-#define KBPS_PER_MBS	(8.0 * 1048576.0 / 1000.0)
 
 struct ddlo_online {
 	struct ddlo *agent;
 	struct ddlo_mec mec;
 	enum ddlo_bw bw;
 	int learn;
+	double unit_bytes;	/* bytes per model "MB" */
 	uint32_t slots;		/* N·M */
 	uint32_t *slot_dev;	/* device id per slot, 0 = free */
 	uint16_t *slot_app;	/* its last app id */
@@ -87,6 +87,8 @@ static int parse_args(const char *args, struct ddlo_config *cfg,
 			cfg->seed = u;
 		else if (!strcmp(kv, "learn"))
 			s->learn = u != 0;
+		else if (!strcmp(kv, "unit_bytes") && u > 0)
+			s->unit_bytes = (double)u;
 		else
 			return -EINVAL;
 	}
@@ -123,6 +125,7 @@ static int ddlo_create_online(void **state, const char *args)
 	if (!s)
 		return -ENOMEM;
 	s->learn = 1;
+	s->unit_bytes = 1048576;
 	ddlo_config_default(&cfg, 0, 5);
 	rc = parse_args(args, &cfg, s, &n, &m, &cap_mbps, weights);
 	if (rc)
@@ -189,7 +192,7 @@ static int ddlo_observe(void *state, const struct ctl_epoch_obs *obs)
 			continue;
 		s->slot_dev[k] = o->id;
 		s->slot_app[k] = o->app_id;
-		s->size_mb[k] = (float)(o->pending_bytes / 1048576.0);
+		s->size_mb[k] = (float)(o->pending_bytes / s->unit_bytes);
 		seen[k] = 1;
 	}
 	for (uint32_t k = 0; k < s->slots; k++)
@@ -246,7 +249,7 @@ static int apply_slot(const struct ddlo_online *s, uint32_t k,
 		for (uint32_t j = 0; j < m; j++)
 			up += s->x[wd * m + j] ? s->size_mb[wd * m + j] : 0;
 		rate = up > 0 ? s->rate_mbs[wd] * s->size_mb[k] / up : 0;
-		uint32_t kbps = (uint32_t)(rate * KBPS_PER_MBS);
+		uint32_t kbps = (uint32_t)(rate * s->unit_bytes * 8 / 1000);
 
 		if (kbps == 0)
 			kbps = 1;

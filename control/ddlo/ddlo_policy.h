@@ -16,6 +16,11 @@
  *	save=PATH	  save them there on destroy
  *	k=K wds=N tasks=M seed=S capacity_mbps=C bandwidth=equal|optimal
  *	learn=0|1	  keep training online on its own decisions (default 1)
+ *	unit_bytes=B	  bytes per model MB (default 2^20). The trained
+ *			  weights know tasks of 10..30 MB; a test bed with
+ *			  small tasks maps them into that range with, e.g.,
+ *			  unit_bytes=1024, and every rate then scales alike
+ *			  (C = 12.5 units/s·B).
  */
 #ifndef EDGESTEER_DDLO_POLICY_H
 #define EDGESTEER_DDLO_POLICY_H

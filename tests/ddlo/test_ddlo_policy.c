@@ -148,6 +148,42 @@ static void test_no_change(void **state)
 	ops->destroy(st);
 }
 
+/* Tasks of KiB with unit_bytes=1024 decide as MB did; rates scale by 1/1024. */
+static void test_unit_bytes(void **state)
+{
+	const struct ctl_policy_ops *ops = &ddlo_policy;
+	struct es_policy a, b;
+	struct ctl_epoch_obs o;
+	char args[512];
+	void *sa, *sb;
+
+	(void)state;
+	world_init();
+	snprintf(args, sizeof(args), "weights=%s,learn=0", weights);
+	assert_int_equal(ops->create(&sa, args), 0);
+	snprintf(args, sizeof(args), "weights=%s,learn=0,unit_bytes=1024", weights);
+	assert_int_equal(ops->create(&sb, args), 0);
+	o = obs_row(16003);
+	assert_int_equal(ops->observe(sa, &o), 0);
+	assert_true(ops->decide(sa, &o, &a) >= 0);
+	for (uint32_t d = 0; d < 9; d++)
+		dobs[d].pending_bytes /= 1024;
+	assert_int_equal(ops->observe(sb, &o), 0);
+	assert_true(ops->decide(sb, &o, &b) >= 0);
+	for (uint32_t d = 0; d < 9; d++) {
+		assert_int_equal(a.apps[d].target_kind, b.apps[d].target_kind);
+		if (a.apps[d].target_kind == ESOP_TARGET_EDGE)
+			assert_true(fabs(a.devices[d].rate_kbps / 1024.0 -
+					 b.devices[d].rate_kbps) <= 1);
+	}
+	free(a.devices);
+	free(a.apps);
+	free(b.devices);
+	free(b.apps);
+	ops->destroy(sa);
+	ops->destroy(sb);
+}
+
 static void test_bad_args(void **state)
 {
 	const struct ctl_policy_ops *ops = &ddlo_policy;
@@ -158,6 +194,7 @@ static void test_bad_args(void **state)
 	assert_int_equal(ops->create(&st, "k=abc"), -EINVAL);
 	assert_int_equal(ops->create(&st, "bogus=1"), -EINVAL);
 	assert_int_equal(ops->create(&st, "bandwidth=fast"), -EINVAL);
+	assert_int_equal(ops->create(&st, "unit_bytes=0"), -EINVAL);
 	assert_int_equal(ops->create(&st, "weights=/nonexistent/w.nnw"), -ENOENT);
 	snprintf(args, sizeof(args), "weights=%s,k=3", weights);
 	assert_int_equal(ops->create(&st, args), -EDOM);
@@ -176,6 +213,7 @@ int main(int argc, char **argv)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_online_tables),
 		cmocka_unit_test(test_no_change),
+		cmocka_unit_test(test_unit_bytes),
 		cmocka_unit_test(test_bad_args),
 	};
 	char err[256];
