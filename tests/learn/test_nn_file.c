@@ -142,6 +142,31 @@ static void test_file_cases(void **state)
 	nn_free(src[1]);
 }
 
+/* Any single corrupted byte anywhere is refused (the checksum covers all). */
+static void test_file_every_byte(void **state)
+{
+	(void)state;
+	struct nn *src[1] = { make(5, 1) };
+	struct nn *dst[1] = { make(5, 2) };
+	char mpath[160];
+	size_t len;
+
+	assert_int_equal(nn_file_save(path, src, 1), 0);
+	uint8_t *b = slurp(&len);
+
+	snprintf(mpath, sizeof(mpath), "%s/m.bin", dir);
+	for (size_t i = 0; i < len; i++) {
+		b[i] ^= 0x5a;
+		spill(mpath, b, len);
+		if (nn_file_load(mpath, dst, 1) == 0)
+			fail_msg("byte %zu of %zu corrupted, yet loaded", i, len);
+		b[i] ^= 0x5a;
+	}
+	free(b);
+	nn_free(src[0]);
+	nn_free(dst[0]);
+}
+
 static void test_file_mismatch(void **state)
 {
 	(void)state;
@@ -189,6 +214,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_file_cases),
 		cmocka_unit_test(test_file_mismatch),
+		cmocka_unit_test(test_file_every_byte),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
