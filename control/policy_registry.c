@@ -8,7 +8,15 @@
  * Each policy module defines one `const struct ctl_policy_ops NAME_policy`
  * and is listed here once.
  */
+extern const struct ctl_policy_ops static_policy, greedy_policy, all_edge_policy,
+	all_cloud_policy, all_local_policy;
+
 static const struct ctl_policy_ops *const registry[] = {
+	&static_policy,
+	&greedy_policy,
+	&all_edge_policy,
+	&all_cloud_policy,
+	&all_local_policy,
 	NULL,
 };
 
