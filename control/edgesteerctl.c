@@ -135,7 +135,7 @@ static int fetch_in_force(struct es_policy *cur, int quiet)
 		free(buf);
 		return EXIT_REFUSED;
 	}
-	rc = ptab_load("(table in force)", buf, len, NULL, NULL, 0, cur, NULL, &err);
+	rc = ptab_load("(table in force)", buf, len, NULL, NULL, 0, cur, NULL, NULL, &err);
 	if (rc && !quiet)
 		fprintf(stderr, "error: edgesteerctl: %s\n", err.msg);
 	free(buf);
@@ -318,7 +318,7 @@ static int cmd_show(uint32_t device, int json)
 		free(buf);
 		return EXIT_OK;
 	}
-	rc = ptab_load("(table in force)", buf, len, NULL, NULL, 0, &p, NULL, &err);
+	rc = ptab_load("(table in force)", buf, len, NULL, NULL, 0, &p, NULL, NULL, &err);
 	free(buf);
 	if (rc) {
 		fprintf(stderr, "error: edgesteerctl: %s\n", err.msg);

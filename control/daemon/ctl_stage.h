@@ -22,6 +22,7 @@
 #include <stdint.h>
 
 #include "es_policy.h"
+#include "ptab.h"
 
 struct ctl_push {
 	const struct es_policy *table;
@@ -31,6 +32,12 @@ struct ctl_push {
 	 * by the daemon every epoch); local apps get ES_SERVER_ANY.
 	 */
 	const uint8_t *server;
+	/*
+	 * When the table came from a delta on the table in force: the delta
+	 * (devices added or replaced, removals, new servers or defaults), so a
+	 * stage may apply just that. NULL: a whole new table.
+	 */
+	const struct ptab_delta *delta;
 };
 
 struct ctl_stage_ops {

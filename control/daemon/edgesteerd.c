@@ -10,6 +10,7 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <grp.h>
+#include <malloc.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -88,7 +89,7 @@ static double now_ms(void)
 static int store_prepare(void *ctx, const struct ctl_push *next, char *why, size_t n)
 {
 	struct daemon *d = ctx;
-	int rc = ptab_store_prepare(d->state_dir, next->table, &d->store_tx);
+	int rc = ptab_store_prepare(d->state_dir, next->table, next->delta, &d->store_tx);
 
 	if (rc)
 		snprintf(why, n, "cannot write the table file in %s: %s", d->state_dir,
@@ -124,11 +125,11 @@ static const struct ctl_stage_ops store_stage = {
  * leaves everything as it was and says why. @persist: 0 only when the
  * table is what is already on disk (startup).
  */
-static int apply_table(struct daemon *d, struct es_policy *next, int persist,
-		       char *why, size_t why_len)
+static int apply_table(struct daemon *d, struct es_policy *next,
+		       const struct ptab_delta *delta, int persist, char *why, size_t why_len)
 {
 	uint8_t *picks = malloc((size_t)next->napps + 1);
-	struct ctl_push push = { next, picks };
+	struct ctl_push push = { next, picks, delta };
 	size_t first = persist ? 0 : 1;
 	double t0 = now_ms();
 	int rc;
@@ -183,6 +184,7 @@ static void handle_push(struct daemon *d, const struct ctl_msg_hdr *h, char *p, 
 {
 	struct ptab_load_info info;
 	struct ptab_error err = { "" };
+	struct ptab_delta delta;
 	char name[CTL_NAME_MAX + 1], why[512];
 	struct es_policy next;
 	uint16_t nlen;
@@ -205,7 +207,7 @@ static void handle_push(struct daemon *d, const struct ctl_msg_hdr *h, char *p, 
 	/* p[len] is our NUL (the buffer has one byte more) */
 	rc = ptab_load(nlen ? name : "push", p + 2 + nlen, len - 2 - nlen,
 		       d->have_table ? &d->cur : NULL, &d->lim,
-		       h->flags & CTL_F_FORCE ? PTAB_F_FORCE : 0, &next, &info, &err);
+		       h->flags & CTL_F_FORCE ? PTAB_F_FORCE : 0, &next, &info, &delta, &err);
 	d->st.last_load_ms = now_ms() - t0;
 	if (rc) {
 		d->st.pushes_refused++;
@@ -213,7 +215,8 @@ static void handle_push(struct daemon *d, const struct ctl_msg_hdr *h, char *p, 
 			   (unsigned long long)d->cur.epoch);
 		return;
 	}
-	rc = apply_table(d, &next, 1, why, sizeof(why));
+	rc = apply_table(d, &next, info.delta ? &delta : NULL, 1, why, sizeof(why));
+	ptab_delta_free(&delta);
 	if (rc) {
 		d->st.pushes_refused++;
 		reply_text(r, rc, "%s: refused by a stage: %s (nothing applied)", name, why);
@@ -265,7 +268,7 @@ static void handle_show(struct daemon *d, const char *p, size_t len, struct repl
 
 static void handle_rollback(struct daemon *d, const char *p, size_t len, struct reply *r)
 {
-	char path[PATH_MAX], why[512];
+	char why[512];
 	struct ptab_error err = { "" };
 	struct es_policy t;
 	uint64_t epoch, kept[256];
@@ -293,15 +296,14 @@ static void handle_rollback(struct daemon *d, const char *p, size_t len, struct 
 			return;
 		}
 	}
-	ptab_store_path(d->state_dir, epoch, path, sizeof(path));
-	rc = ptab_store_read(path, &d->lim, &t, &err);
+	rc = ptab_store_read_epoch(d->state_dir, epoch, &d->lim, &t, &err);
 	if (rc) {
 		reply_text(r, rc, "epoch %llu: %s", (unsigned long long)epoch,
 			   rc == -ENOENT ? "not kept (see `edgesteerctl stats` for the kept ones)"
 			   : err.msg);
 		return;
 	}
-	rc = apply_table(d, &t, 1, why, sizeof(why));
+	rc = apply_table(d, &t, NULL, 1, why, sizeof(why));
 	if (rc) {
 		reply_text(r, rc, "rollback refused by a stage: %s", why);
 		return;
@@ -481,7 +483,7 @@ static void run_epoch(struct daemon *d)
 		next.epoch = d->cur.epoch + 1;
 	rc = ptab_check(&next, &d->lim, &err);
 	if (!rc)
-		rc = apply_table(d, &next, 1, why, sizeof(why));
+		rc = apply_table(d, &next, NULL, 1, why, sizeof(why));
 	else
 		ptab_free(&next);
 	if (rc) {
@@ -673,6 +675,14 @@ int main(int argc, char **argv)
 	}
 	clock_gettime(CLOCK_MONOTONIC, &d.started);
 	signal(SIGPIPE, SIG_IGN);
+	/*
+	 * Every push builds the next table beside the one in force and frees
+	 * the old one: keep those tens of MB in the heap for the next push
+	 * instead of mmap/munmap and first-touch faults each time (a 1k delta
+	 * on 1M devices went from ~200 ms to ~10 ms).
+	 */
+	mallopt(M_MMAP_THRESHOLD, 32 << 20);
+	mallopt(M_TRIM_THRESHOLD, 1 << 30);
 	if (mkdir(d.state_dir, 0750) && errno != EEXIST) {
 		say("error", "cannot create %s: %s", d.state_dir, strerror(errno));
 		return 1;
@@ -686,7 +696,7 @@ int main(int argc, char **argv)
 		char why[512];
 
 		memset(&d.cur, 0, sizeof(d.cur));
-		rc = apply_table(&d, &t, 0, why, sizeof(why));
+		rc = apply_table(&d, &t, NULL, 0, why, sizeof(why));
 		if (rc) {
 			say("error", "the persisted table cannot be applied: %s", why);
 			return 1;

@@ -56,17 +56,51 @@ struct ptab_load_info {
 };
 
 /*
+ * A delta in binary: what it changes in the table in force. The store
+ * journals it instead of rewriting a million devices, and a stage may apply
+ * it instead of recompiling everything.
+ */
+struct ptab_delta {
+	uint64_t epoch;
+	uint8_t has_defaults, has_servers;
+	uint32_t unknown_action, default_rate_kbps, default_burst_bytes;
+	uint32_t nservers;
+	struct es_server servers[ES_MAX_SERVERS];	/* with has_servers */
+	uint32_t ndevices, napps, nremove;
+	struct es_device *devices;	/* added or replaced whole; sorted by id */
+	struct es_app *apps;		/* server indices into the result's servers */
+	uint32_t *remove;		/* ids, sorted */
+};
+
+/*
  * Parses and validates @len bytes of JSON named @name (for messages) against
  * @in_force (NULL: none, epoch 0) and fills @next with the table the input
  * produces: the input itself, or for a delta the table in force changed by
- * it. @next is only written on success; free it with ptab_free().
+ * it. @next is only written on success; free it with ptab_free(). When the
+ * input is a delta and @delta is set, *@delta receives it (free it with
+ * ptab_delta_free()); otherwise *@delta is zeroed.
  * Returns 0, -EINVAL (the input breaks a rule), -E2BIG (over a limit),
  * -ESTALE (epoch not newer, without PTAB_F_FORCE) or -ENOMEM.
  */
 int ptab_load(const char *name, const char *json, size_t len,
 	      const struct es_policy *in_force, const struct ptab_limits *lim,
 	      unsigned int flags, struct es_policy *next,
-	      struct ptab_load_info *info, struct ptab_error *err);
+	      struct ptab_load_info *info, struct ptab_delta *delta,
+	      struct ptab_error *err);
+
+/*
+ * @cur changed by @d -> @next (@cur is not modified; NULL is an empty table).
+ * Checks what only the combination can break (removals of absent devices, a
+ * server still targeted going away, the device limit); @name prefixes
+ * errors. Not the epoch rule: ptab_load() applies that. Returns 0, -EINVAL,
+ * -E2BIG or -ENOMEM.
+ */
+int ptab_apply_delta(const char *name, const struct es_policy *cur,
+		     const struct ptab_delta *d, const struct ptab_limits *lim,
+		     struct es_policy *next, struct ptab_load_info *info,
+		     struct ptab_error *err);
+
+void ptab_delta_free(struct ptab_delta *d);
 
 /* ptab_load() on a file's contents. Also -errno of open/read. */
 int ptab_load_file(const char *path, const struct es_policy *in_force,

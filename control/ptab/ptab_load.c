@@ -726,126 +726,53 @@ static int parse_doc(const struct ctx *c, const cJSON *root,
 }
 
 /*
- * A delta against the table in force -> the table it produces, in @out.
- * Everything a delta can break only in combination with the table in force
- * is checked here: removals of absent devices, servers still targeted.
+ * What a delta says about the table in force that only the file can name
+ * (with its indices), then the delta handed over in binary.
  */
-static int merge_delta(const struct ctx *c, const struct es_policy *cur,
-		       const struct input *in, struct es_policy *out,
-		       struct ptab_load_info *info)
+static int to_delta(const struct ctx *c, const struct es_policy *cur,
+		    struct input *in, struct ptab_delta *d)
 {
-	static const struct es_policy empty;
-	int16_t remap[ES_MAX_SERVERS];
-	uint32_t i = 0, k = 0, r = 0, n = 0, napps = 0;
-	int rc = -ENOMEM;
-
-	if (!cur)
-		cur = &empty;
-	memset(out, 0, sizeof(*out));
-	out->epoch = in->epoch;
-	out->unknown_action = in->has_defaults ? in->unknown_action : cur->unknown_action;
-	out->default_rate_kbps = in->has_defaults ? in->rate_kbps : cur->default_rate_kbps;
-	out->default_burst_bytes = in->has_defaults ? in->burst_bytes : cur->default_burst_bytes;
-	if (!out->default_rate_kbps)
-		return fail(c, -EINVAL, JP_TOP, "defaults",
-			    "missing, and no table in force to keep them from");
-	const struct es_server *sv = in->has_servers ? in->servers : cur->servers;
-
-	out->nservers = in->has_servers ? in->nservers : cur->nservers;
-	memcpy(out->servers, sv, out->nservers * sizeof(*sv));
-	for (uint32_t s = 0; s < cur->nservers; s++)
-		remap[s] = (int16_t)(in->has_servers ? ptab_find_server(out, cur->servers[s].name)
-				     : (int)s);
+	uint32_t *ids;
 
 	for (uint32_t q = 0; q < in->nremove; q++) {
 		uint32_t id = (uint32_t)(in->remove[q] >> 32);
 
-		if (!ptab_find_device(cur, id))
+		if (!cur || !ptab_find_device(cur, id))
 			return fail(c, -EINVAL, JP_IDX("remove_devices", (uint32_t)in->remove[q]),
 				    NULL, "device %u is not in the table in force (epoch %llu)",
-				    id, (unsigned long long)cur->epoch);
+				    id, cur ? (unsigned long long)cur->epoch : 0ull);
 	}
-	out->devices = malloc(((size_t)cur->ndevices + in->ndevices + 1) * sizeof(*out->devices));
-	out->apps = malloc(((size_t)cur->napps + in->napps + 1) * sizeof(*out->apps));
-	if (!out->devices || !out->apps)
-		goto err;
-	info->delta = 1;
 	for (uint32_t q = 0, z = 0; q < in->ndevices; q++) {
 		while (z < in->nremove && (uint32_t)(in->remove[z] >> 32) < in->devices[q].id)
 			z++;
-		if (z < in->nremove && (uint32_t)(in->remove[z] >> 32) == in->devices[q].id) {
-			rc = fail(c, -EINVAL, JP_IDX("devices", file_index(in, q)), "id",
-				  "device %u is also in remove_devices[%u]",
-				  in->devices[q].id, (uint32_t)in->remove[z]);
-			goto err;
-		}
+		if (z < in->nremove && (uint32_t)(in->remove[z] >> 32) == in->devices[q].id)
+			return fail(c, -EINVAL, JP_IDX("devices", file_index(in, q)), "id",
+				    "device %u is also in remove_devices[%u]",
+				    in->devices[q].id, (uint32_t)in->remove[z]);
 	}
-	/* Three sorted lists walked together: in force, the delta, removals. */
-	while (i < cur->ndevices || k < in->ndevices) {
-		const struct es_device *src;
-		const struct es_app *apps;
-		int from_cur;
-
-		if (i < cur->ndevices &&
-		    (k >= in->ndevices || cur->devices[i].id < in->devices[k].id)) {
-			uint32_t ci = cur->devices[i].id;
-
-			src = &cur->devices[i++];
-			apps = cur->apps;
-			from_cur = 1;
-			while (r < in->nremove && (uint32_t)(in->remove[r] >> 32) < ci)
-				r++;
-			if (r < in->nremove && (uint32_t)(in->remove[r] >> 32) == ci) {
-				info->removed++;
-				continue;
-			}
-		} else {
-			if (i < cur->ndevices && cur->devices[i].id == in->devices[k].id) {
-				info->replaced++;
-				i++;
-			} else {
-				info->added++;
-			}
-			src = &in->devices[k++];
-			apps = in->apps;
-			from_cur = 0;
-		}
-		if (n >= c->lim->max_devices) {
-			rc = fail(c, -E2BIG, JP_TOP, "devices", "the result would have more "
-				  "than %u devices (refused whole)", c->lim->max_devices);
-			goto err;
-		}
-		struct es_device *d = &out->devices[n++];
-
-		*d = *src;
-		d->apps_off = napps;
-		memcpy(&out->apps[napps], &apps[src->apps_off], src->napps * sizeof(*apps));
-		if (from_cur && in->has_servers) {
-			for (uint32_t a = 0; a < d->napps; a++) {
-				struct es_app *ap = &out->apps[napps + a];
-
-				if (ap->server == ES_SERVER_ANY)
-					continue;
-				if (remap[ap->server] < 0) {
-					rc = fail(c, -EINVAL, JP_TOP, "servers", "server '%s' "
-						  "is gone but device %u app %u (in force) targets it",
-						  cur->servers[ap->server].name, d->id, ap->app);
-					goto err;
-				}
-				ap->server = (uint8_t)remap[ap->server];
-				ap->target_kind = out->servers[ap->server].kind;
-			}
-		}
-		napps += d->napps;
-	}
-	out->ndevices = n;
-	out->napps = napps;
+	ids = malloc(((size_t)in->nremove + 1) * sizeof(*ids));
+	if (!ids)
+		return -ENOMEM;
+	for (uint32_t q = 0; q < in->nremove; q++)
+		ids[q] = (uint32_t)(in->remove[q] >> 32);
+	memset(d, 0, sizeof(*d));
+	d->epoch = in->epoch;
+	d->has_defaults = (uint8_t)in->has_defaults;
+	d->unknown_action = in->unknown_action;
+	d->default_rate_kbps = in->rate_kbps;
+	d->default_burst_bytes = in->burst_bytes;
+	d->has_servers = (uint8_t)in->has_servers;
+	d->nservers = in->nservers;
+	memcpy(d->servers, in->servers, sizeof(d->servers));
+	d->ndevices = in->ndevices;
+	d->napps = in->napps;
+	d->devices = in->devices;
+	d->apps = in->apps;
+	d->nremove = in->nremove;
+	d->remove = ids;
+	in->devices = NULL;
+	in->apps = NULL;
 	return 0;
-err:
-	free(out->devices);
-	free(out->apps);
-	memset(out, 0, sizeof(*out));
-	return rc;
 }
 
 static void error_position(const struct ctx *c, const char *json, const char *at,
@@ -873,9 +800,11 @@ static void error_position(const struct ctx *c, const char *json, const char *at
 int ptab_load(const char *name, const char *json, size_t len,
 	      const struct es_policy *in_force, const struct ptab_limits *lim,
 	      unsigned int flags, struct es_policy *next,
-	      struct ptab_load_info *info, struct ptab_error *err)
+	      struct ptab_load_info *info, struct ptab_delta *delta,
+	      struct ptab_error *err)
 {
 	static const struct ptab_limits dflt = PTAB_LIMITS_DEFAULT;
+	struct ptab_delta dl = { 0 };
 	struct ctx c = { name ? name : "(policy)", err, lim ? lim : &dflt };
 	struct ptab_load_info inf = { 0 };
 	struct input in = { 0 };
@@ -917,9 +846,24 @@ int ptab_load(const char *name, const char *json, size_t len,
 		goto out;
 	}
 	if (in.delta) {
-		rc = merge_delta(&c, in_force, &in, &out, &inf);
+		rc = to_delta(&c, in_force, &in, &dl);
+		if (!rc)
+			rc = ptab_apply_delta(c.name, in_force, &dl, c.lim, &out, &inf, err);
 		if (rc)
 			goto out;
+		/*
+		 * No ptab_check() of the whole result: the table in force met it,
+		 * every device of the delta was checked against the result's
+		 * servers, and the merge checked what servers replaced.
+		 */
+		*next = out;
+		if (info)
+			*info = inf;
+		if (delta) {
+			*delta = dl;
+			memset(&dl, 0, sizeof(dl));
+		}
+		goto out;
 	} else {
 		memset(&out, 0, sizeof(out));
 		out.epoch = in.epoch;
@@ -948,6 +892,9 @@ int ptab_load(const char *name, const char *json, size_t len,
 out:
 	if (arena_on)
 		ptab_arena_end();
+	if (delta && (rc || !in.delta))
+		memset(delta, 0, sizeof(*delta));
+	ptab_delta_free(&dl);
 	input_free(&in);
 	return rc;
 }
@@ -993,7 +940,7 @@ int ptab_load_file(const char *path, const struct es_policy *in_force,
 	}
 	close(fd);
 	buf[got] = '\0';
-	rc = ptab_load(path, buf, got, in_force, lim, flags, next, info, err);
+	rc = ptab_load(path, buf, got, in_force, lim, flags, next, info, NULL, err);
 	free(buf);
 	return rc;
 }

@@ -214,7 +214,7 @@ static void test_bad_tables(void **state)
 		int rc;
 
 		memset(&next, 0x5a, sizeof(next));
-		rc = ptab_load("bad.json", bc->json, strlen(bc->json), &cur, NULL, 0, &next,
+		rc = ptab_load("bad.json", bc->json, strlen(bc->json), &cur, NULL, 0, &next, NULL,
 			       NULL, &err);
 		if (rc != bc->rc || !strstr(err.msg, bc->where) ||
 		    strncmp(err.msg, "bad.json: ", 10))
@@ -318,7 +318,7 @@ static void test_delta(void **state)
 
 	(void)state;
 	load_example(&cur);
-	rc = ptab_load("d.json", delta, strlen(delta), &cur, NULL, 0, &next, &info, &err);
+	rc = ptab_load("d.json", delta, strlen(delta), &cur, NULL, 0, &next, &info, NULL, &err);
 	if (rc)
 		fail_msg("%s", err.msg);
 	assert_int_equal(info.added, 1);
@@ -336,16 +336,16 @@ static void test_delta(void **state)
 
 	/* servers reordered: apps in force follow their server by name */
 	ptab_free(&next);
-	rc = ptab_load("s.json", servers, strlen(servers), &cur, NULL, 0, &next, &info, &err);
+	rc = ptab_load("s.json", servers, strlen(servers), &cur, NULL, 0, &next, &info, NULL, &err);
 	if (rc)
 		fail_msg("%s", err.msg);
 	assert_string_equal(next.servers[1].name, "edge0");
 	assert_int_equal(next.apps[next.devices[0].apps_off].server, 1);
 
 	/* an older epoch goes in only when forced */
-	rc = ptab_load("d.json", delta, strlen(delta), &next, NULL, 0, &next2, NULL, &err);
+	rc = ptab_load("d.json", delta, strlen(delta), &next, NULL, 0, &next2, NULL, NULL, &err);
 	assert_int_equal(rc, -ESTALE);
-	rc = ptab_load("d.json", delta, strlen(delta), &next, NULL, PTAB_F_FORCE, &next2,
+	rc = ptab_load("d.json", delta, strlen(delta), &next, NULL, PTAB_F_FORCE, &next2, NULL,
 		       NULL, &err);
 	assert_int_equal(rc, 0);
 	assert_int_equal(next2.epoch, 8);
@@ -369,7 +369,7 @@ static void test_json_round_trip(void **state)
 	f = open_memstream(&buf, &len);
 	assert_int_equal(ptab_write_json(&a, f, 0), 0);
 	fclose(f);
-	if (ptab_load("rt.json", buf, len, NULL, NULL, 0, &b, NULL, &err))
+	if (ptab_load("rt.json", buf, len, NULL, NULL, 0, &b, NULL, NULL, &err))
 		fail_msg("%s\n%s", err.msg, buf);
 	assert_true(same_table(&a, &b));
 	assert_int_equal(ptab_diff(&a, &b, NULL, 0, &st), 0);
@@ -381,6 +381,75 @@ static void test_json_round_trip(void **state)
 	free(buf);
 	ptab_free(&a);
 	ptab_free(&b);
+}
+
+static void push_delta(const char *dir, const struct es_policy *cur, const char *json,
+		       struct es_policy *next, int commit)
+{
+	struct ptab_store_txn tx;
+	struct ptab_error err = { "" };
+	struct ptab_delta d;
+
+	if (ptab_load("j.json", json, strlen(json), cur, NULL, 0, next, NULL, &d, &err))
+		fail_msg("%s", err.msg);
+	assert_int_equal(ptab_store_prepare(dir, next, &d, &tx), 0);
+	assert_int_equal(tx.pending, 2);	/* journalled, not a snapshot */
+	if (commit)
+		assert_int_equal(ptab_store_commit(dir, &tx, 3), 0);
+	else
+		ptab_store_abort(&tx);
+	ptab_delta_free(&d);
+}
+
+/* Deltas are journalled, replayed on reading, and a torn tail is cut. */
+static void journal_round_trip(const char *dir, const struct es_policy *base)
+{
+	static const char d6[] = "{ \"edgesteer_policy\": 1, \"epoch\": 6, \"delta\": true, "
+		"\"devices\": [ { \"id\": 9, \"apps\": [ { \"app\": 1, \"target\": \"cloud0\" } ] } ], "
+		"\"remove_devices\": [ 1 ] }";
+	static const char d7[] = "{ \"edgesteer_policy\": 1, \"epoch\": 7, \"delta\": true, "
+		"\"servers\": [ " CLOUD0 " ], \"remove_devices\": [ 9 ] }";
+	static const char d8[] = "{ \"edgesteer_policy\": 1, \"epoch\": 8, \"delta\": true, "
+		"\"devices\": [ { \"id\": 3, \"rate_kbps\": 5 } ] }";
+	struct ptab_error err = { "" };
+	struct es_policy t6, t7, t8, back;
+	char path[PATH_MAX];
+	uint64_t ep[16];
+	size_t n;
+	FILE *f;
+
+	push_delta(dir, base, d6, &t6, 1);
+	push_delta(dir, &t6, d7, &t7, 0);	/* aborted: leaves nothing */
+	push_delta(dir, &t6, d8, &t8, 1);
+	assert_int_equal(ptab_store_read_current(dir, NULL, &back, &err), 0);
+	assert_true(same_table(&back, &t8));
+	ptab_free(&back);
+	assert_int_equal(ptab_store_read_epoch(dir, 6, NULL, &back, &err), 0);
+	assert_true(same_table(&back, &t6));
+	ptab_free(&back);
+	assert_int_equal(ptab_store_list(dir, ep, 16, &n), 0);
+	assert_int_equal(n, 5);			/* snapshots 3 4 5, journal 6 8 */
+	assert_int_equal(ep[3], 6);
+	assert_int_equal(ep[4], 8);
+	/* a crash mid-append: the torn record is ignored and cut off */
+	snprintf(path, sizeof(path), "%s/journal", dir);
+	f = fopen(path, "ab");
+	assert_non_null(f);
+	fputs("SEPJ torn", f);
+	fclose(f);
+	assert_int_equal(ptab_store_read_current(dir, NULL, &back, &err), 0);
+	assert_true(same_table(&back, &t8));
+	ptab_free(&back);
+	push_delta(dir, &t8, "{ \"edgesteer_policy\": 1, \"epoch\": 9, \"delta\": true }",
+		   &back, 1);
+	ptab_free(&back);
+	assert_int_equal(ptab_store_read_current(dir, NULL, &back, &err), 0);
+	assert_int_equal(back.epoch, 9);
+	ptab_free(&back);
+	unlink(path);
+	ptab_free(&t6);
+	ptab_free(&t7);
+	ptab_free(&t8);
 }
 
 static void test_store_round_trip(void **state)
@@ -397,12 +466,12 @@ static void test_store_round_trip(void **state)
 	load_example(&a);
 	for (uint64_t e = 1; e <= 5; e++) {
 		a.epoch = e;
-		assert_int_equal(ptab_store_prepare(dir, &a, &tx), 0);
+		assert_int_equal(ptab_store_prepare(dir, &a, NULL, &tx), 0);
 		assert_int_equal(ptab_store_commit(dir, &tx, 3), 0);
 	}
 	/* an aborted prepare leaves current alone */
 	a.epoch = 6;
-	assert_int_equal(ptab_store_prepare(dir, &a, &tx), 0);
+	assert_int_equal(ptab_store_prepare(dir, &a, NULL, &tx), 0);
 	ptab_store_abort(&tx);
 	assert_int_equal(ptab_store_read_current(dir, NULL, &b, &err), 0);
 	a.epoch = 5;
@@ -411,6 +480,7 @@ static void test_store_round_trip(void **state)
 	assert_int_equal(ptab_store_list(dir, ep, 8, &n), 0);
 	assert_int_equal(n, 3);
 	assert_int_equal(ep[0], 3);
+	journal_round_trip(dir, &a);
 	/* a damaged file is refused */
 	ptab_store_path(dir, 4, path, sizeof(path));
 	FILE *f = fopen(path, "r+b");
@@ -459,13 +529,13 @@ static void test_device_limit(void **state)
 	(void)state;
 	s = many_devices(ES_MAX_DEVICES + 1, &len);
 	memset(&p, 0x5a, sizeof(p));
-	rc = ptab_load("big.json", s, len, NULL, NULL, 0, &p, NULL, &err);
+	rc = ptab_load("big.json", s, len, NULL, NULL, 0, &p, NULL, NULL, &err);
 	assert_int_equal(rc, -E2BIG);
 	assert_non_null(strstr(err.msg, "big.json: devices: 1000001 devices, over the limit of 1000000"));
 	assert_int_equal(p.ndevices, 0x5a5a5a5a);
 	free(s);
 	s = many_devices(ES_MAX_DEVICES, &len);
-	rc = ptab_load("max.json", s, len, NULL, NULL, 0, &p, NULL, &err);
+	rc = ptab_load("max.json", s, len, NULL, NULL, 0, &p, NULL, NULL, &err);
 	if (rc)
 		fail_msg("%s", err.msg);
 	assert_int_equal(p.ndevices, ES_MAX_DEVICES);
