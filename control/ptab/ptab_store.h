@@ -26,7 +26,7 @@
 
 #define PTAB_STORE_MAGIC	0x54504553u	/* "SEPT" little-endian */
 #define PTAB_STORE_VERSION	1u
-#define PTAB_STORE_JOURNAL_MAX	64u		/* records, then a snapshot */
+#define PTAB_STORE_JOURNAL_MAX	32u		/* records, then a snapshot */
 #define PTAB_STORE_JOURNAL_MAX_BYTES	(64u << 20)
 
 struct ptab_store_txn {
