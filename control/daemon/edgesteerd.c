@@ -552,6 +552,9 @@ static void usage(FILE *f)
 "  -e, --epoch-ms MS        epoch period (default 100)\n"
 "  -k, --keep N             tables kept for rollback (default 8)\n"
 "      --max-devices N      device limit of a table (default %u)\n"
+"      --arena-mb MB        pre-fault the parse arena for MB of JSON at start\n"
+"                           (default: sized for the table come back with;\n"
+"                           ~7 bytes of memory per byte of JSON, kept)\n"
 "      --xdp-if IFACE       attach the XDP classifier (not built in yet)\n"
 "      --xdp-mode native|skb\n"
 "      --dp-socket PATH     drive edgesteer-dp (not built in yet)\n"
@@ -586,6 +589,7 @@ int main(int argc, char **argv)
 		{ "epoch-ms", required_argument, NULL, 'e' },
 		{ "keep", required_argument, NULL, 'k' },
 		{ "max-devices", required_argument, NULL, 'M' },
+		{ "arena-mb", required_argument, NULL, 'A' },
 		{ "xdp-if", required_argument, NULL, 'X' },
 		{ "xdp-mode", required_argument, NULL, 'm' },
 		{ "dp-socket", required_argument, NULL, 'D' },
@@ -601,6 +605,7 @@ int main(int argc, char **argv)
 		.lim = PTAB_LIMITS_DEFAULT,
 	};
 	const char *policy = "static", *policy_args = NULL;
+	long arena_mb = -1;		/* auto: sized for the table come back with */
 	struct ptab_error err = { "" };
 	unsigned long v;
 	int c, lfd, tfd, sfd, rc;
@@ -634,6 +639,13 @@ int main(int argc, char **argv)
 				return 2;
 			}
 			d.keep = (unsigned int)v;
+			break;
+		case 'A':
+			if (parse_uint(optarg, 0, 1 << 20, &v)) {
+				say("error", "--arena-mb: '%s' is not 0..1048576", optarg);
+				return 2;
+			}
+			arena_mb = (long)v;
 			break;
 		case 'M':
 			if (parse_uint(optarg, 1, 16000000, &v)) {
@@ -703,6 +715,9 @@ int main(int argc, char **argv)
 		}
 		say("info", "epoch %llu in force again from %s: %u devices",
 		    (unsigned long long)d.cur.epoch, d.state_dir, d.cur.ndevices);
+		if (arena_mb < 0)	/* ~140 bytes of JSON a device */
+			arena_mb = (long)(((uint64_t)d.cur.ndevices * 140 +
+					   (uint64_t)d.cur.napps * 60) >> 20);
 	} else if (rc != -ENOENT) {
 		say("error", "%s (move it away to start with no table)", err.msg);
 		return 1;
@@ -710,6 +725,9 @@ int main(int argc, char **argv)
 		say("info", "no table persisted in %s: none in force until a push", d.state_dir);
 	}
 
+	/* the first push then parses on memory already faulted in */
+	if (arena_mb > 0 && ptab_prefault((size_t)arena_mb << 20))
+		say("warning", "cannot pre-fault %ld MB of JSON's parse arena", arena_mb);
 	lfd = listen_on(&d);
 	if (lfd < 0)
 		return 1;

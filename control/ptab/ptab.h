@@ -102,6 +102,13 @@ int ptab_apply_delta(const char *name, const struct es_policy *cur,
 
 void ptab_delta_free(struct ptab_delta *d);
 
+/*
+ * Faults in the parse arena for a JSON input of about @json_bytes now, so
+ * that the next load that size faults nothing (a daemon calls this at
+ * start, sized for the table it came back with). Returns 0 or -ENOMEM.
+ */
+int ptab_prefault(size_t json_bytes);
+
 /* ptab_load() on a file's contents. Also -errno of open/read. */
 int ptab_load_file(const char *path, const struct es_policy *in_force,
 		   const struct ptab_limits *lim, unsigned int flags,

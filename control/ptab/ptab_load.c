@@ -797,6 +797,18 @@ static void error_position(const struct ctx *c, const char *json, const char *at
 		     "(byte %zu)", line, col, off);
 }
 
+/* cJSON nodes and strings per byte of POLICY.md JSON, measured: ~6.5. */
+#define ARENA_BYTES_PER_JSON_BYTE	7u
+
+int ptab_prefault(size_t json_bytes)
+{
+	int rc = ptab_arena_begin(json_bytes * ARENA_BYTES_PER_JSON_BYTE + (1u << 20));
+
+	if (!rc)
+		ptab_arena_end();
+	return rc;
+}
+
 int ptab_load(const char *name, const char *json, size_t len,
 	      const struct es_policy *in_force, const struct ptab_limits *lim,
 	      unsigned int flags, struct es_policy *next,
@@ -818,7 +830,7 @@ int ptab_load(const char *name, const char *json, size_t len,
 			    len, PTAB_MAX_INPUT_BYTES);
 	if (json[len] != '\0')
 		return fail(&c, -EINVAL, JP_TOP, NULL, "input not NUL-terminated");
-	rc = ptab_arena_begin(len * 7 + (1u << 20));
+	rc = ptab_arena_begin(len * ARENA_BYTES_PER_JSON_BYTE + (1u << 20));
 	if (rc)
 		return fail(&c, rc, JP_TOP, NULL, "no memory to parse %zu bytes", len);
 	arena_on = 1;
