@@ -85,9 +85,10 @@ static int copy_run(struct merge *m, uint32_t i, uint32_t j)
 			       (out->napps - first_app) * sizeof(*out->apps));
 	} else {
 		for (uint32_t k = i; k < j; k++)
-			memcpy(&out->apps[out->devices[out->ndevices - (j - k)].apps_off],
-			       &cur->apps[cur->devices[k].apps_off],
-			       cur->devices[k].napps * sizeof(*out->apps));
+			if (cur->devices[k].napps)
+				memcpy(&out->apps[out->devices[out->ndevices - (j - k)].apps_off],
+				       &cur->apps[cur->devices[k].apps_off],
+				       cur->devices[k].napps * sizeof(*out->apps));
 	}
 	if (!m->remap)
 		return 0;
@@ -199,7 +200,9 @@ int ptab_apply_delta(const char *name, const struct es_policy *cur,
 
 		*dst = *src;
 		dst->apps_off = out.napps;
-		memcpy(&out.apps[out.napps], &d->apps[src->apps_off], src->napps * sizeof(*d->apps));
+		if (src->napps)		/* d->apps is NULL when no device has apps */
+			memcpy(&out.apps[out.napps], &d->apps[src->apps_off],
+			       src->napps * sizeof(*d->apps));
 		out.napps += src->napps;
 	}
 	if (out.ndevices > lim->max_devices) {

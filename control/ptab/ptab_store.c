@@ -477,10 +477,15 @@ static int journal_prepare(const char *dir, const struct ptab_delta *d,
 		rc = -ENOMEM;
 		goto out;
 	}
-	memcpy(rec + sizeof(h), d->servers, sb);
-	memcpy(rec + sizeof(h) + sb, d->devices, db);
-	memcpy(rec + sizeof(h) + sb + db, d->apps, ab);
-	memcpy(rec + sizeof(h) + sb + db + ab, d->remove, rb);
+	/* a delta may have no devices or removals: NULL arrays, nothing to copy */
+	if (sb)
+		memcpy(rec + sizeof(h), d->servers, sb);
+	if (db)
+		memcpy(rec + sizeof(h) + sb, d->devices, db);
+	if (ab)
+		memcpy(rec + sizeof(h) + sb + db, d->apps, ab);
+	if (rb)
+		memcpy(rec + sizeof(h) + sb + db + ab, d->remove, rb);
 	h.sum = sum_bytes(SUM_SEED, rec + sizeof(h), h.size_bytes - sizeof(h));
 	memcpy(rec, &h, sizeof(h));
 	rc = write_all(fd, rec, h.size_bytes);
