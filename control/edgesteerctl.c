@@ -10,7 +10,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -81,12 +80,10 @@ static void usage(FILE *f)
 "  3  edgesteerd cannot be reached (or answered with something malformed)\n");
 }
 
-/* One request, one reply. Returns 0 (status in *rh) or -errno on transport. */
-static int request(uint16_t type, uint32_t flags, const void *a, size_t an,
-		   const void *b, size_t bn, struct ctl_msg_hdr *rh, char **out, size_t *len)
+/* A connected socket to edgesteerd, or -errno. */
+static int dial(void)
 {
 	struct sockaddr_un addr = { .sun_family = AF_UNIX };
-	struct ctl_msg_hdr h;
 	int fd, rc;
 
 	if (strlen(sock_path) >= sizeof(addr.sun_path))
@@ -100,13 +97,36 @@ static int request(uint16_t type, uint32_t flags, const void *a, size_t an,
 		close(fd);
 		return rc;
 	}
+	return fd;
+}
+
+/*
+ * One request (@pass_fd >= 0 rides along with the header), one reply.
+ * Returns 0 (status in *rh) or -errno on transport.
+ */
+static int request_fd(uint16_t type, uint32_t flags, int pass_fd, const void *a, size_t an,
+		      const void *b, size_t bn, struct ctl_msg_hdr *rh, char **out, size_t *len)
+{
+	struct ctl_msg_hdr h;
+	int fd = dial(), rc;
+
+	if (fd < 0)
+		return fd;
 	ctl_proto_hdr(&h, type, flags, 0, an + bn);
-	rc = ctl_proto_send(fd, &h, a, an, b, bn);
+	rc = ctl_proto_send_hdr_fd(fd, &h, pass_fd);
+	if (!rc)
+		rc = ctl_proto_send(fd, NULL, a, an, b, bn);
 	/* a refusal may come before the whole request was read: read it anyway */
 	int rrc = ctl_proto_recv_reply(fd, rh, out, len);
 
 	close(fd);
 	return rrc ? (rc ? rc : rrc) : 0;
+}
+
+static int request(uint16_t type, uint32_t flags, const void *a, size_t an,
+		   const void *b, size_t bn, struct ctl_msg_hdr *rh, char **out, size_t *len)
+{
+	return request_fd(type, flags, -1, a, an, b, bn, rh, out, len);
 }
 
 static int no_daemon(int rc)
@@ -216,11 +236,10 @@ static int cmd_validate(const char *path, int json)
 static int cmd_push(const char *path, int force)
 {
 	struct ctl_msg_hdr rh;
-	struct stat st;
 	size_t len, nlen = strlen(path);
-	uint8_t *pre;
+	uint8_t pre[2 + CTL_NAME_MAX];
+	struct stat st;
 	char *buf;
-	void *m = NULL;
 	int fd, rc;
 
 	if (nlen > CTL_NAME_MAX)
@@ -233,26 +252,13 @@ static int cmd_push(const char *path, int force)
 			close(fd);
 		return EXIT_REFUSED;
 	}
-	if (st.st_size) {
-		m = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0);
-		if (m == MAP_FAILED) {
-			fprintf(stderr, "error: %s: %s\n", path, strerror(errno));
-			close(fd);
-			return EXIT_REFUSED;
-		}
-	}
-	close(fd);
-	pre = malloc(2 + nlen);
-	if (!pre)
-		return EXIT_REFUSED;
 	pre[0] = (uint8_t)nlen;
 	pre[1] = (uint8_t)(nlen >> 8);
 	memcpy(pre + 2, path, nlen);
-	rc = request(CTL_REQ_PUSH, force ? CTL_F_FORCE : 0, pre, 2 + nlen, m,
-		     (size_t)st.st_size, &rh, &buf, &len);
-	free(pre);
-	if (m)
-		munmap(m, (size_t)st.st_size);
+	/* the daemon reads the file through our descriptor: no copy through the socket */
+	rc = request_fd(CTL_REQ_PUSH, CTL_F_FD | (force ? CTL_F_FORCE : 0), fd, pre, 2 + nlen,
+			NULL, 0, &rh, &buf, &len);
+	close(fd);
 	if (rc)
 		return no_daemon(rc);
 	if (rh.status) {

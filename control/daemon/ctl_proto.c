@@ -6,6 +6,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
+#include <fcntl.h>
 
 void ctl_proto_hdr(struct ctl_msg_hdr *h, uint16_t type, uint32_t flags,
 		   int32_t status, uint64_t len)
@@ -25,7 +26,8 @@ int ctl_proto_check_req(const struct ctl_msg_hdr *h)
 		return -EPROTO;
 	if (h->type < CTL_REQ_PUSH || h->type >= CTL_REQ__MAX)
 		return -EINVAL;
-	if (h->flags & ~(uint32_t)CTL_F_FORCE || h->status)
+	if (h->flags & ~(uint32_t)(CTL_F_FORCE | CTL_F_FD) || h->status ||
+	    (h->flags && h->type != CTL_REQ_PUSH))
 		return -EINVAL;
 	if (h->len > (h->type == CTL_REQ_PUSH ? CTL_PUSH_MAX_BYTES : CTL_SMALL_MAX_BYTES))
 		return -E2BIG;
@@ -73,7 +75,7 @@ int ctl_proto_read(int fd, void *buf, size_t n)
 int ctl_proto_send(int fd, const struct ctl_msg_hdr *h, const void *a, size_t an,
 		   const void *b, size_t bn)
 {
-	int rc = ctl_proto_write(fd, h, sizeof(*h));
+	int rc = h ? ctl_proto_write(fd, h, sizeof(*h)) : 0;
 
 	if (!rc && an)
 		rc = ctl_proto_write(fd, a, an);
@@ -108,5 +110,87 @@ int ctl_proto_recv_reply(int fd, struct ctl_msg_hdr *h, char **out, size_t *len)
 	buf[h->len] = '\0';
 	*out = buf;
 	*len = h->len;
+	return 0;
+}
+
+int ctl_proto_send_hdr_fd(int fd, const struct ctl_msg_hdr *h, int pass_fd)
+{
+	union {
+		char buf[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} ctrl;
+	struct iovec iov = { (void *)h, sizeof(*h) };
+	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1 };
+	ssize_t w;
+
+	if (pass_fd >= 0) {
+		struct cmsghdr *c;
+
+		memset(&ctrl, 0, sizeof(ctrl));
+		msg.msg_control = ctrl.buf;
+		msg.msg_controllen = sizeof(ctrl.buf);
+		c = CMSG_FIRSTHDR(&msg);
+		c->cmsg_level = SOL_SOCKET;
+		c->cmsg_type = SCM_RIGHTS;
+		c->cmsg_len = CMSG_LEN(sizeof(int));
+		memcpy(CMSG_DATA(c), &pass_fd, sizeof(int));
+	}
+	do
+		w = sendmsg(fd, &msg, MSG_NOSIGNAL);
+	while (w < 0 && errno == EINTR);
+	if (w < 0)
+		return -errno;
+	/* the descriptor went with the first byte; the rest is plain data */
+	if ((size_t)w < sizeof(*h))
+		return ctl_proto_write(fd, (const char *)h + w, sizeof(*h) - (size_t)w);
+	return 0;
+}
+
+int ctl_proto_recv_hdr_fd(int fd, struct ctl_msg_hdr *h, int *got_fd)
+{
+	union {
+		char buf[CMSG_SPACE(4 * sizeof(int))];
+		struct cmsghdr align;
+	} ctrl;
+	struct iovec iov = { h, sizeof(*h) };
+	struct msghdr msg = {
+		.msg_iov = &iov, .msg_iovlen = 1,
+		.msg_control = ctrl.buf, .msg_controllen = sizeof(ctrl.buf),
+	};
+	struct cmsghdr *c;
+	ssize_t r;
+
+	*got_fd = -1;
+	do
+		r = recvmsg(fd, &msg, MSG_CMSG_CLOEXEC);
+	while (r < 0 && errno == EINTR);
+	if (r < 0)
+		return -errno;
+	if (!r)
+		return -EPIPE;
+	for (c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
+		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
+			continue;
+		/* keep the first descriptor, close any others sent along */
+		for (size_t k = 0; k < (c->cmsg_len - CMSG_LEN(0)) / sizeof(int); k++) {
+			int v;
+
+			memcpy(&v, CMSG_DATA(c) + k * sizeof(int), sizeof(int));
+			if (*got_fd < 0)
+				*got_fd = v;
+			else
+				close(v);
+		}
+	}
+	if ((size_t)r < sizeof(*h)) {
+		int rc = ctl_proto_read(fd, (char *)h + r, sizeof(*h) - (size_t)r);
+
+		if (rc) {
+			if (*got_fd >= 0)
+				close(*got_fd);
+			*got_fd = -1;
+			return rc;
+		}
+	}
 	return 0;
 }

@@ -8,7 +8,10 @@
  *
  * Requests and their payloads:
  *   PUSH      u16 name_len, name (for messages), then the POLICY.md JSON;
- *             flags: CTL_F_FORCE.              Reply: text.
+ *             flags: CTL_F_FORCE. With CTL_F_FD the JSON is not in the
+ *             payload: the header carries (SCM_RIGHTS) a descriptor of the
+ *             regular file the daemon reads it from, once, with the
+ *             client's access rather than its own.  Reply: text.
  *   SHOW      u32 device id (0: all).          Reply: POLICY.md JSON.
  *   ROLLBACK  u64 epoch (0: the newest kept one older than in force).
  *                                              Reply: text.
@@ -39,6 +42,7 @@ enum ctl_req_type {
 };
 
 #define CTL_F_FORCE	0x1u
+#define CTL_F_FD	0x2u
 
 struct ctl_msg_hdr {
 	uint32_t magic;
@@ -62,9 +66,21 @@ int ctl_proto_check_req(const struct ctl_msg_hdr *h);
 int ctl_proto_write(int fd, const void *buf, size_t n);
 int ctl_proto_read(int fd, void *buf, size_t n);
 
-/* Sends header + two payload pieces (either may be empty). */
+/* Sends header (NULL: sent already) + two payload pieces (either may be empty). */
 int ctl_proto_send(int fd, const struct ctl_msg_hdr *h, const void *a, size_t an,
 		   const void *b, size_t bn);
+
+/*
+ * The header alone, with @pass_fd (>= 0) riding along as SCM_RIGHTS; then
+ * send the payload with ctl_proto_write(). Returns 0 or -errno.
+ */
+int ctl_proto_send_hdr_fd(int fd, const struct ctl_msg_hdr *h, int pass_fd);
+
+/*
+ * Reads a header and any descriptor sent with it into *@got_fd (-1: none).
+ * Returns 0 or -errno (-EPIPE at EOF).
+ */
+int ctl_proto_recv_hdr_fd(int fd, struct ctl_msg_hdr *h, int *got_fd);
 
 /*
  * Reads one reply: checks it, mallocs its payload (NUL-terminated, *len

@@ -367,6 +367,34 @@ static void handle_stats(struct daemon *d, struct reply *r)
 	r->status = 0;
 }
 
+static int file_size(int fd, uint64_t *len)
+{
+	struct stat st;
+
+	if (fstat(fd, &st) || !S_ISREG(st.st_mode) ||
+	    (uint64_t)st.st_size > PTAB_MAX_INPUT_BYTES)
+		return -EINVAL;
+	*len = (uint64_t)st.st_size;
+	return 0;
+}
+
+/* Exactly @len bytes from offset 0 (a file that shrank meanwhile fails). */
+static int read_file(int fd, char *buf, uint64_t len)
+{
+	uint64_t got = 0;
+
+	while (got < len) {
+		ssize_t r = pread(fd, buf + got, len - got, (off_t)got);
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			return r < 0 ? -errno : -EIO;
+		got += (uint64_t)r;
+	}
+	return 0;
+}
+
 static int peer_allowed(const struct daemon *d, int fd)
 {
 	struct ucred cr;
@@ -382,7 +410,7 @@ static void serve_one(struct daemon *d, int fd)
 	struct timeval tv = { IO_TIMEOUT_S, 0 };
 	struct reply r = { 0 };
 	struct ctl_msg_hdr h;
-	int rc;
+	int rc, passed = -1;
 
 	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
@@ -392,16 +420,29 @@ static void serve_one(struct daemon *d, int fd)
 		reply_text(&r, -EACCES, "not allowed: root, the daemon's user or its group only");
 		goto send;
 	}
-	rc = ctl_proto_read(fd, &h, sizeof(h));
+	rc = ctl_proto_recv_hdr_fd(fd, &h, &passed);
 	if (!rc)
 		rc = ctl_proto_check_req(&h);
+	if (!rc && (h.flags & CTL_F_FD) != (passed >= 0 ? CTL_F_FD : 0))
+		rc = -EBADF;	/* a descriptor without the flag, or the flag without one */
 	if (rc) {
 		d->st.bad_requests++;
 		reply_text(&r, rc, "malformed request (%s): nothing changed", strerror(-rc));
 		goto send;
 	}
-	if (h.len + 1 > d->rx_cap) {
-		char *nb = realloc(d->rx, h.len + 1);
+	uint64_t file_len = 0;
+
+	if (passed >= 0) {
+		rc = file_size(passed, &file_len);
+		if (rc) {
+			d->st.bad_requests++;
+			reply_text(&r, rc, "push: the descriptor sent is not a readable regular "
+				   "file under %llu bytes", PTAB_MAX_INPUT_BYTES);
+			goto send;
+		}
+	}
+	if (h.len + file_len + 1 > d->rx_cap) {
+		char *nb = realloc(d->rx, h.len + file_len + 1);
 
 		if (!nb) {
 			reply_text(&r, -ENOMEM, "no memory for a %llu-byte request",
@@ -409,13 +450,22 @@ static void serve_one(struct daemon *d, int fd)
 			goto send;
 		}
 		d->rx = nb;
-		d->rx_cap = h.len + 1;
+		d->rx_cap = h.len + file_len + 1;
 	}
 	rc = ctl_proto_read(fd, d->rx, h.len);
 	if (rc) {
 		d->st.bad_requests++;
 		say("warning", "request cut short (%s): ignored", strerror(-rc));
-		return;
+		goto out;
+	}
+	if (passed >= 0) {
+		/* the file's JSON goes right after the name, as if sent inline */
+		rc = read_file(passed, d->rx + h.len, file_len);
+		if (rc) {
+			reply_text(&r, rc, "push: cannot read the file sent: %s", strerror(-rc));
+			goto send;
+		}
+		h.len += file_len;
 	}
 	d->rx[h.len] = '\0';
 	switch (h.type) {
@@ -446,6 +496,9 @@ send:;
 	if (ctl_proto_send(fd, &rh, body, blen, NULL, 0))
 		say("warning", "reply not delivered");
 	free(r.buf);
+out:
+	if (passed >= 0)
+		close(passed);
 }
 
 /* --- the epoch loop --- */

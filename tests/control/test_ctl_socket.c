@@ -40,25 +40,31 @@ struct bad_msg {
 	uint64_t len;
 	size_t send_payload;	/* bytes actually sent after the header */
 	int status;		/* expected reply status; 1: no reply expected */
+	int pass;		/* 1: send a pipe's descriptor with the header */
 };
 
 static const struct bad_msg cases[] = {
-	{ "bad_magic", 0xdeadbeef, 1, CTL_REQ_STATS, 0, 0, 0, -EPROTO },
-	{ "bad_version", CTL_PROTO_MAGIC, 9, CTL_REQ_STATS, 0, 0, 0, -EPROTO },
-	{ "type_0", CTL_PROTO_MAGIC, 1, 0, 0, 0, 0, -EINVAL },
-	{ "type_99", CTL_PROTO_MAGIC, 1, 99, 0, 0, 0, -EINVAL },
-	{ "reply_as_request", CTL_PROTO_MAGIC, 1, CTL_REPLY, 0, 0, 0, -EINVAL },
-	{ "unknown_flag", CTL_PROTO_MAGIC, 1, CTL_REQ_STATS, 0x80, 0, 0, -EINVAL },
-	{ "stats_oversized", CTL_PROTO_MAGIC, 1, CTL_REQ_STATS, 0, 65, 0, -E2BIG },
-	{ "push_oversized", CTL_PROTO_MAGIC, 1, CTL_REQ_PUSH, 0, CTL_PUSH_MAX_BYTES + 1, 0, -E2BIG },
-	{ "huge_len", CTL_PROTO_MAGIC, 1, CTL_REQ_PUSH, 0, UINT64_MAX, 0, -E2BIG },
-	{ "show_short", CTL_PROTO_MAGIC, 1, CTL_REQ_SHOW, 0, 2, 2, -EINVAL },
-	{ "rollback_short", CTL_PROTO_MAGIC, 1, CTL_REQ_ROLLBACK, 0, 4, 4, -EINVAL },
-	{ "stats_payload", CTL_PROTO_MAGIC, 1, CTL_REQ_STATS, 0, 4, 4, -EINVAL },
-	{ "push_no_name", CTL_PROTO_MAGIC, 1, CTL_REQ_PUSH, 0, 1, 1, -EINVAL },
-	{ "push_name_past_end", CTL_PROTO_MAGIC, 1, CTL_REQ_PUSH, 0, 3, 3, -EINVAL },
-	{ "push_not_json", CTL_PROTO_MAGIC, 1, CTL_REQ_PUSH, 0, 8, 8, -EINVAL },
-	{ "cut_short", CTL_PROTO_MAGIC, 1, CTL_REQ_PUSH, 0, 1000, 10, 1 },
+	{ "bad_magic", 0xdeadbeef, 1, CTL_REQ_STATS, 0, 0, 0, -EPROTO, 0 },
+	{ "bad_version", CTL_PROTO_MAGIC, 9, CTL_REQ_STATS, 0, 0, 0, -EPROTO, 0 },
+	{ "type_0", CTL_PROTO_MAGIC, 1, 0, 0, 0, 0, -EINVAL, 0 },
+	{ "type_99", CTL_PROTO_MAGIC, 1, 99, 0, 0, 0, -EINVAL, 0 },
+	{ "reply_as_request", CTL_PROTO_MAGIC, 1, CTL_REPLY, 0, 0, 0, -EINVAL, 0 },
+	{ "unknown_flag", CTL_PROTO_MAGIC, 1, CTL_REQ_STATS, 0x80, 0, 0, -EINVAL, 0 },
+	{ "stats_oversized", CTL_PROTO_MAGIC, 1, CTL_REQ_STATS, 0, 65, 0, -E2BIG, 0 },
+	{ "push_oversized", CTL_PROTO_MAGIC, 1, CTL_REQ_PUSH, 0, CTL_PUSH_MAX_BYTES + 1, 0, -E2BIG, 0 },
+	{ "huge_len", CTL_PROTO_MAGIC, 1, CTL_REQ_PUSH, 0, UINT64_MAX, 0, -E2BIG, 0 },
+	{ "show_short", CTL_PROTO_MAGIC, 1, CTL_REQ_SHOW, 0, 2, 2, -EINVAL, 0 },
+	{ "rollback_short", CTL_PROTO_MAGIC, 1, CTL_REQ_ROLLBACK, 0, 4, 4, -EINVAL, 0 },
+	{ "stats_payload", CTL_PROTO_MAGIC, 1, CTL_REQ_STATS, 0, 4, 4, -EINVAL, 0 },
+	{ "push_no_name", CTL_PROTO_MAGIC, 1, CTL_REQ_PUSH, 0, 1, 1, -EINVAL, 0 },
+	{ "push_name_past_end", CTL_PROTO_MAGIC, 1, CTL_REQ_PUSH, 0, 3, 3, -EINVAL, 0 },
+	{ "push_not_json", CTL_PROTO_MAGIC, 1, CTL_REQ_PUSH, 0, 8, 8, -EINVAL, 0 },
+	{ "cut_short", CTL_PROTO_MAGIC, 1, CTL_REQ_PUSH, 0, 1000, 10, 1, 0 },
+	{ "flag_on_stats", CTL_PROTO_MAGIC, 1, CTL_REQ_STATS, CTL_F_FORCE, 0, 0, -EINVAL, 0 },
+	{ "fd_flag_without_fd", CTL_PROTO_MAGIC, 1, CTL_REQ_PUSH, CTL_F_FD, 2, 2, -EBADF, 0 },
+	{ "fd_without_flag", CTL_PROTO_MAGIC, 1, CTL_REQ_PUSH, 0, 2, 2, -EBADF, 1 },
+	{ "fd_not_a_file", CTL_PROTO_MAGIC, 1, CTL_REQ_PUSH, CTL_F_FD, 2, 2, -EINVAL, 1 },
+	{ "fd_on_stats", CTL_PROTO_MAGIC, 1, CTL_REQ_STATS, 0, 0, 0, -EBADF, 1 },
 };
 
 static void stats_still_served(void)
@@ -93,7 +99,15 @@ static void test_bad_messages(void **state)
 			payload[0] = 9;		/* name of 9 bytes in a 3-byte payload */
 		if (!strcmp(c->name, "push_not_json"))
 			memcpy(payload, "\0\0garbag", 8);
-		assert_int_equal(ctl_proto_write(fd, &h, sizeof(h)), 0);
+		int pfd[2] = { -1, -1 };
+
+		if (c->pass)
+			assert_int_equal(pipe(pfd), 0);
+		assert_int_equal(ctl_proto_send_hdr_fd(fd, &h, pfd[0]), 0);
+		if (c->pass) {
+			close(pfd[0]);
+			close(pfd[1]);
+		}
 		if (c->send_payload)
 			assert_int_equal(ctl_proto_write(fd, payload, c->send_payload), 0);
 		if (c->status == 1) {
