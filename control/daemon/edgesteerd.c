@@ -535,10 +535,17 @@ static void run_epoch(struct daemon *d)
 	if (next.epoch <= d->cur.epoch)
 		next.epoch = d->cur.epoch + 1;
 	rc = ptab_check(&next, &d->lim, &err);
-	if (!rc)
-		rc = apply_table(d, &next, NULL, 1, why, sizeof(why));
-	else
+	if (!rc) {
+		/* journalled and handed to the stages as what it changes */
+		struct ptab_delta delta;
+		int have_delta = !ptab_delta_between(&d->cur, &next, &delta);
+
+		rc = apply_table(d, &next, have_delta ? &delta : NULL, 1, why, sizeof(why));
+		if (have_delta)
+			ptab_delta_free(&delta);
+	} else {
 		ptab_free(&next);
+	}
 	if (rc) {
 		if (!d->st.policy_errors++)
 			say("warning", "policy %s: table refused: %s", d->policy->name,

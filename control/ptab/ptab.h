@@ -103,6 +103,19 @@ int ptab_apply_delta(const char *name, const struct es_policy *cur,
 void ptab_delta_free(struct ptab_delta *d);
 
 /*
+ * The delta that turns @from into @to (devices added, changed or removed;
+ * servers and defaults when they differ), e.g. to journal and hand stages
+ * a policy's full table as what it changes. ptab_apply_delta(from, d)
+ * reproduces @to. Returns 0 or -ENOMEM.
+ */
+int ptab_delta_between(const struct es_policy *from, const struct es_policy *to,
+		       struct ptab_delta *d);
+
+/* Same rate, burst and apps (targets compared by name). */
+int ptab_device_equal(const struct es_policy *a, const struct es_device *da,
+		      const struct es_policy *b, const struct es_device *db);
+
+/*
  * Faults in the parse arena for a JSON input of about @json_bytes now, so
  * that the next load that size faults nothing (a daemon calls this at
  * start, sized for the table it came back with). Returns 0 or -ENOMEM.

@@ -218,3 +218,56 @@ err:
 	ptab_free(&out);
 	return rc;
 }
+
+int ptab_delta_between(const struct es_policy *from, const struct es_policy *to,
+		       struct ptab_delta *d)
+{
+	uint32_t i = 0, k = 0;
+
+	memset(d, 0, sizeof(*d));
+	d->epoch = to->epoch;
+	d->has_defaults = from->unknown_action != to->unknown_action ||
+			  from->default_rate_kbps != to->default_rate_kbps ||
+			  from->default_burst_bytes != to->default_burst_bytes;
+	d->unknown_action = to->unknown_action;
+	d->default_rate_kbps = to->default_rate_kbps;
+	d->default_burst_bytes = to->default_burst_bytes;
+	d->has_servers = from->nservers != to->nservers ||
+			 memcmp(from->servers, to->servers, to->nservers * sizeof(to->servers[0]));
+	d->nservers = to->nservers;
+	memcpy(d->servers, to->servers, to->nservers * sizeof(to->servers[0]));
+	/* sized for the worst case; a policy's step changes few devices */
+	d->devices = malloc(((size_t)to->ndevices + 1) * sizeof(*d->devices));
+	d->apps = malloc(((size_t)to->napps + 1) * sizeof(*d->apps));
+	d->remove = malloc(((size_t)from->ndevices + 1) * sizeof(*d->remove));
+	if (!d->devices || !d->apps || !d->remove) {
+		ptab_delta_free(d);
+		return -ENOMEM;
+	}
+	while (i < from->ndevices || k < to->ndevices) {
+		const struct es_device *a = i < from->ndevices ? &from->devices[i] : NULL;
+		const struct es_device *b = k < to->ndevices ? &to->devices[k] : NULL;
+
+		if (a && (!b || a->id < b->id)) {
+			d->remove[d->nremove++] = a->id;
+			i++;
+			continue;
+		}
+		if (a && a->id == b->id) {
+			i++;
+			if (ptab_device_equal(from, a, to, b)) {
+				k++;
+				continue;
+			}
+		}
+		struct es_device *nd = &d->devices[d->ndevices++];
+
+		*nd = *b;
+		nd->apps_off = d->napps;
+		if (b->napps)
+			memcpy(&d->apps[d->napps], &to->apps[b->apps_off], b->napps * sizeof(*d->apps));
+		d->napps += b->napps;
+		k++;
+	}
+	return 0;
+}

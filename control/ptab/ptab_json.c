@@ -87,8 +87,8 @@ int ptab_write_json(const struct es_policy *p, FILE *f, uint32_t only_device)
 	return ferror(f) ? -EIO : 0;
 }
 
-static int device_equal(const struct es_policy *a, const struct es_device *da,
-			const struct es_policy *b, const struct es_device *db)
+int ptab_device_equal(const struct es_policy *a, const struct es_device *da,
+		      const struct es_policy *b, const struct es_device *db)
 {
 	if (da->rate_kbps != db->rate_kbps || da->burst_bytes != db->burst_bytes ||
 	    da->napps != db->napps)
@@ -156,7 +156,7 @@ int ptab_diff(const struct es_policy *from, const struct es_policy *to,
 			diff_line(f, json, &first, '+', to, b);
 			k++;
 		} else {
-			if (device_equal(from, a, to, b)) {
+			if (ptab_device_equal(from, a, to, b)) {
 				st->unchanged++;
 			} else {
 				st->changed++;

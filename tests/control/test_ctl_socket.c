@@ -108,8 +108,9 @@ static void test_bad_messages(void **state)
 			close(pfd[0]);
 			close(pfd[1]);
 		}
+		/* may fail: the daemon can refuse on the header alone and hang up */
 		if (c->send_payload)
-			assert_int_equal(ctl_proto_write(fd, payload, c->send_payload), 0);
+			(void)ctl_proto_write(fd, payload, c->send_payload);
 		if (c->status == 1) {
 			/* the daemon times out waiting for the rest; we hang up first */
 			close(fd);

@@ -350,6 +350,22 @@ static void test_delta(void **state)
 	assert_int_equal(rc, 0);
 	assert_int_equal(next2.epoch, 8);
 	ptab_free(&next2);
+
+	/* the delta between two tables reproduces the second from the first */
+	struct ptab_delta dd;
+
+	rc = ptab_load("d.json", delta, strlen(delta), &cur, NULL, 0, &next2, NULL, NULL, &err);
+	assert_int_equal(rc, 0);
+	assert_int_equal(ptab_delta_between(&next, &next2, &dd), 0);
+	assert_int_equal(dd.has_servers, 1);
+	assert_int_equal(dd.nremove, 1);
+	struct es_policy again;
+
+	assert_int_equal(ptab_apply_delta("between", &next, &dd, NULL, &again, NULL, &err), 0);
+	assert_true(same_table(&again, &next2));
+	ptab_delta_free(&dd);
+	ptab_free(&again);
+	ptab_free(&next2);
 	ptab_free(&next);
 	ptab_free(&cur);
 }
