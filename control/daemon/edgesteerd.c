@@ -569,6 +569,18 @@ static int listen_on(struct daemon *d)
 		return -1;
 	}
 	strcpy(a.sun_path, d->socket_path);
+	/* the default lives in /run/edgesteer, which may not exist yet */
+	char parent[sizeof(a.sun_path)], *slash;
+
+	strcpy(parent, d->socket_path);
+	slash = strrchr(parent, '/');
+	if (slash && slash != parent) {
+		*slash = '\0';
+		if (mkdir(parent, 0750) && errno != EEXIST) {
+			say("error", "cannot create %s: %s", parent, strerror(errno));
+			return -1;
+		}
+	}
 	/* a live daemon answers; only a stale socket file is removed */
 	probe = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (probe >= 0 && !connect(probe, (struct sockaddr *)&a, sizeof(a))) {

@@ -52,6 +52,12 @@ expect_rc 1 C push "$dir/bad.json"; grep -q "devices\[0\].apps\[0\].target" <<<"
 expect_rc 1 C push "$example"; grep -q "not newer than 7" <<<"$out" || fail "$out"
 expect_rc 0 C push --force "$example"
 [ "$(epoch_in_force)" = 7 ] || fail "epoch $(epoch_in_force)"
+# a stage that cannot prepare (the table file cannot be written): refused, nothing changed
+mkdir "$dir/state/.table.tmp"
+sed 's/"epoch": 7/"epoch": 70/' "$example" >"$dir/e70.json"
+expect_rc 1 C push "$dir/e70.json"; grep -q "refused by a stage: store: cannot write" <<<"$out" || fail "$out"
+[ "$(epoch_in_force)" = 7 ] || fail "a refused stage changed the table"
+rmdir "$dir/state/.table.tmp"
 expect_rc 0 C show --device 2 --json; grep -q '"id": 2' <<<"$out" || fail "$out"
 expect_rc 1 C show --device 99
 
