@@ -37,6 +37,22 @@ start
 [ "$(stat -c %a "$sock")" = 660 ] || fail "socket mode $(stat -c %a "$sock")"
 expect_rc 1 C show; grep -q "no table in force" <<<"$out" || fail "$out"
 
+# who may talk to it: the socket's mode keeps others out, and past the mode
+# the daemon's own check (SO_PEERCRED: root, its user, its group) does
+as_daemon() { setpriv --reuid=daemon --regid=daemon --clear-groups "$@"; }
+if as_daemon "$ctl" --help >/dev/null 2>&1; then
+	chmod 755 "$dir"
+	expect_rc 3 as_daemon "$ctl" --socket "$sock" stats
+	grep -q "Permission denied" <<<"$out" || fail "$out"
+	chmod 666 "$sock"
+	expect_rc 1 as_daemon "$ctl" --socket "$sock" stats
+	grep -q "not allowed" <<<"$out" || fail "$out"
+	chmod 660 "$sock"
+	chmod 700 "$dir"
+else
+	echo "skip: no 'daemon' user to check peers with"
+fi
+
 expect_rc 0 C validate "$example"
 cat >"$dir/bad.json" <<'J'
 { "edgesteer_policy": 1, "epoch": 9,
