@@ -351,16 +351,15 @@ static void handle_stats(struct daemon *d, struct reply *r)
 	for (size_t i = 0; i < d->nstages; i++)
 		fprintf(f, "%s\"%s\"", i ? ", " : "", d->stages[i].ops->name);
 	fprintf(f, "],\n  \"servers\": [");
-	for (uint32_t s = 0; s < d->cur.nservers; s++) {
-		uint64_t apps = 0;
+	uint64_t apps[256] = { 0 };
 
-		for (uint32_t a = 0; a < d->cur.napps; a++)
-			apps += d->picks[a] == s;
+	for (uint32_t a = 0; a < d->cur.napps && d->picks; a++)
+		apps[d->picks[a]]++;
+	for (uint32_t s = 0; s < d->cur.nservers; s++)
 		fprintf(f, "%s\n    { \"name\": \"%s\", \"apps\": %llu, \"bytes\": %llu, "
 			"\"queue_depth\": %u }", s ? "," : "", d->cur.servers[s].name,
-			(unsigned long long)apps, (unsigned long long)d->srv_obs[s].bytes,
+			(unsigned long long)apps[s], (unsigned long long)d->srv_obs[s].bytes,
 			d->srv_obs[s].queue_depth);
-	}
 	fprintf(f, "%s],\n  \"uptime_s\": %lld\n}\n", d->cur.nservers ? "\n  " : "",
 		(long long)(t.tv_sec - d->started.tv_sec));
 	fclose(f);
