@@ -488,10 +488,13 @@ static int journal_prepare(const char *dir, const struct ptab_delta *d,
 		memcpy(rec + sizeof(h) + sb + db + ab, d->remove, rb);
 	h.sum = sum_bytes(SUM_SEED, rec + sizeof(h), h.size_bytes - sizeof(h));
 	memcpy(rec, &h, sizeof(h));
+	/*
+	 * No fdatasync here: commit's one covers the record and its mark. A
+	 * crash before it leaves at most a record without a mark (or torn,
+	 * which its sum shows), and neither is ever replayed.
+	 */
 	rc = write_all(fd, rec, h.size_bytes);
 	free(rec);
-	if (!rc && fdatasync(fd))
-		rc = -errno;
 	if (rc) {
 		if (ftruncate(fd, st.st_size))
 			rc = -EIO;

@@ -9,10 +9,11 @@
  * devices; every PTAB_STORE_JOURNAL_MAX records (or bytes) a delta is
  * written as a snapshot again.
  *
- * Writing is two-phase so it can be a stage of a push: prepare writes and
- * fsyncs (a temporary snapshot, or a journal record), commit renames the
- * snapshot into place and moves `current` (or appends the commit mark),
- * abort removes what prepare wrote. The newest few snapshots stay for
+ * Writing is two-phase so it can be a stage of a push: prepare writes (and
+ * fsyncs a temporary snapshot, or appends a journal record), commit renames
+ * the snapshot into place and moves `current` (or appends the commit mark
+ * and fdatasyncs record and mark at once), abort removes what prepare
+ * wrote. The newest few snapshots stay for
  * rollback, and so do the epochs of the journal.
  */
 #ifndef EDGESTEER_PTAB_STORE_H
@@ -41,8 +42,7 @@ struct ptab_store_txn {
 
 /*
  * Writes @p (when @d is set: the delta @d that made it from the table in
- * force, journalled when the journal has room) and fsyncs it. Returns 0 or
- * -errno.
+ * force, journalled when the journal has room). Returns 0 or -errno.
  */
 int ptab_store_prepare(const char *dir, const struct es_policy *p,
 		       const struct ptab_delta *d, struct ptab_store_txn *tx);
