@@ -77,11 +77,7 @@ rmdir "$dir/state/.table.tmp"
 expect_rc 0 C show --device 2 --json; grep -q '"id": 2' <<<"$out" || fail "$out"
 expect_rc 1 C show --device 99
 
-cat >"$dir/delta.json" <<'J'
-{ "edgesteer_policy": 1, "epoch": 8, "delta": true,
-  "devices": [ { "id": 5, "apps": [ { "app": 1, "target": "edge" } ] } ],
-  "remove_devices": [ 2 ] }
-J
+cp "$(dirname "$example")/example-delta.json" "$dir/delta.json"
 expect_rc 0 C diff "$dir/delta.json"
 grep -q "^+ device 5" <<<"$out" && grep -q "^- device 2" <<<"$out" || fail "$out"
 expect_rc 0 C diff --json "$dir/delta.json"; grep -q '"added": 1' <<<"$out" || fail "$out"
