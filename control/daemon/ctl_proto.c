@@ -1,0 +1,196 @@
+/* SPDX-License-Identifier: MIT */
+#include "ctl_proto.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+#include <fcntl.h>
+
+void ctl_proto_hdr(struct ctl_msg_hdr *h, uint16_t type, uint32_t flags,
+		   int32_t status, uint64_t len)
+{
+	memset(h, 0, sizeof(*h));
+	h->magic = CTL_PROTO_MAGIC;
+	h->version = CTL_PROTO_VERSION;
+	h->type = type;
+	h->flags = flags;
+	h->status = status;
+	h->len = len;
+}
+
+int ctl_proto_check_req(const struct ctl_msg_hdr *h)
+{
+	if (h->magic != CTL_PROTO_MAGIC || h->version != CTL_PROTO_VERSION)
+		return -EPROTO;
+	if (h->type < CTL_REQ_PUSH || h->type >= CTL_REQ__MAX)
+		return -EINVAL;
+	if (h->flags & ~(uint32_t)(CTL_F_FORCE | CTL_F_FD) || h->status ||
+	    (h->flags && h->type != CTL_REQ_PUSH))
+		return -EINVAL;
+	if (h->len > (h->type == CTL_REQ_PUSH ? CTL_PUSH_MAX_BYTES : CTL_SMALL_MAX_BYTES))
+		return -E2BIG;
+	return 0;
+}
+
+int ctl_proto_write(int fd, const void *buf, size_t n)
+{
+	const char *p = buf;
+
+	while (n) {
+		ssize_t w = send(fd, p, n, MSG_NOSIGNAL);
+
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		p += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+int ctl_proto_read(int fd, void *buf, size_t n)
+{
+	char *p = buf;
+
+	while (n) {
+		ssize_t r = read(fd, p, n);
+
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		if (!r)
+			return -EPIPE;
+		p += r;
+		n -= (size_t)r;
+	}
+	return 0;
+}
+
+int ctl_proto_send(int fd, const struct ctl_msg_hdr *h, const void *a, size_t an,
+		   const void *b, size_t bn)
+{
+	int rc = h ? ctl_proto_write(fd, h, sizeof(*h)) : 0;
+
+	if (!rc && an)
+		rc = ctl_proto_write(fd, a, an);
+	if (!rc && bn)
+		rc = ctl_proto_write(fd, b, bn);
+	return rc;
+}
+
+int ctl_proto_recv_reply(int fd, struct ctl_msg_hdr *h, char **out, size_t *len)
+{
+	char *buf;
+	int rc;
+
+	*out = NULL;
+	*len = 0;
+	rc = ctl_proto_read(fd, h, sizeof(*h));
+	if (rc)
+		return rc;
+	if (h->magic != CTL_PROTO_MAGIC || h->version != CTL_PROTO_VERSION ||
+	    h->type != CTL_REPLY)
+		return -EPROTO;
+	if (h->len > CTL_REPLY_MAX_BYTES)
+		return -E2BIG;
+	buf = malloc(h->len + 1);
+	if (!buf)
+		return -ENOMEM;
+	rc = ctl_proto_read(fd, buf, h->len);
+	if (rc) {
+		free(buf);
+		return rc;
+	}
+	buf[h->len] = '\0';
+	*out = buf;
+	*len = h->len;
+	return 0;
+}
+
+int ctl_proto_send_hdr_fd(int fd, const struct ctl_msg_hdr *h, int pass_fd)
+{
+	union {
+		char buf[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} ctrl;
+	struct iovec iov = { (void *)h, sizeof(*h) };
+	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1 };
+	ssize_t w;
+
+	if (pass_fd >= 0) {
+		struct cmsghdr *c;
+
+		memset(&ctrl, 0, sizeof(ctrl));
+		msg.msg_control = ctrl.buf;
+		msg.msg_controllen = sizeof(ctrl.buf);
+		c = CMSG_FIRSTHDR(&msg);
+		c->cmsg_level = SOL_SOCKET;
+		c->cmsg_type = SCM_RIGHTS;
+		c->cmsg_len = CMSG_LEN(sizeof(int));
+		memcpy(CMSG_DATA(c), &pass_fd, sizeof(int));
+	}
+	do
+		w = sendmsg(fd, &msg, MSG_NOSIGNAL);
+	while (w < 0 && errno == EINTR);
+	if (w < 0)
+		return -errno;
+	/* the descriptor went with the first byte; the rest is plain data */
+	if ((size_t)w < sizeof(*h))
+		return ctl_proto_write(fd, (const char *)h + w, sizeof(*h) - (size_t)w);
+	return 0;
+}
+
+int ctl_proto_recv_hdr_fd(int fd, struct ctl_msg_hdr *h, int *got_fd)
+{
+	union {
+		char buf[CMSG_SPACE(4 * sizeof(int))];
+		struct cmsghdr align;
+	} ctrl;
+	struct iovec iov = { h, sizeof(*h) };
+	struct msghdr msg = {
+		.msg_iov = &iov, .msg_iovlen = 1,
+		.msg_control = ctrl.buf, .msg_controllen = sizeof(ctrl.buf),
+	};
+	struct cmsghdr *c;
+	ssize_t r;
+
+	*got_fd = -1;
+	do
+		r = recvmsg(fd, &msg, MSG_CMSG_CLOEXEC);
+	while (r < 0 && errno == EINTR);
+	if (r < 0)
+		return -errno;
+	if (!r)
+		return -EPIPE;
+	for (c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
+		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
+			continue;
+		/* keep the first descriptor, close any others sent along */
+		for (size_t k = 0; k < (c->cmsg_len - CMSG_LEN(0)) / sizeof(int); k++) {
+			int v;
+
+			memcpy(&v, CMSG_DATA(c) + k * sizeof(int), sizeof(int));
+			if (*got_fd < 0)
+				*got_fd = v;
+			else
+				close(v);
+		}
+	}
+	if ((size_t)r < sizeof(*h)) {
+		int rc = ctl_proto_read(fd, (char *)h + r, sizeof(*h) - (size_t)r);
+
+		if (rc) {
+			if (*got_fd >= 0)
+				close(*got_fd);
+			*got_fd = -1;
+			return rc;
+		}
+	}
+	return 0;
+}
