@@ -9,9 +9,11 @@
  * and is listed here once.
  */
 extern const struct ctl_policy_ops dil_policy;
+extern const struct ctl_policy_ops ddlo_policy;
 
 static const struct ctl_policy_ops *const registry[] = {
 	&dil_policy,
+	&ddlo_policy,
 	NULL,
 };
 
