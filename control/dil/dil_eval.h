@@ -49,6 +49,10 @@ struct dil_eval_result {
 	double regret_mean, regret_p50, regret_p90, regret_p99, regret_max;
 	double optimal_fraction;
 	double us_per_decision;		/* decide only, wall clock */
+	/* The same in this thread's CPU time: what the decisions cost when
+	 * other processes share the cores (the wall clock counts their
+	 * slices too). */
+	double us_per_decision_cpu;
 };
 
 /*

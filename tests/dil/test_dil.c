@@ -29,6 +29,8 @@
 #include "esop.h"
 #include "policy.h"
 
+#include "dil_test_eval.h"
+
 static struct dil_costs costs;
 
 /* Environments the solvers are checked on: the defaults, and variants that
@@ -530,28 +532,6 @@ static void test_encode(void **state)
 }
 
 
-/* `edgesteerctl policy eval --policy dil ...` through the registry. */
-static int run_eval(const char *const *args, char **text)
-{
-	const struct ctl_policy_ops *ops = ctl_policy_find("dil");
-	char *argv[16];
-	size_t n = 0, len;
-	FILE *out;
-	int rc;
-
-	assert_non_null(ops);
-	assert_non_null(ops->eval);
-	argv[n++] = (char *)"dil";
-	for (; args[n - 1]; n++)
-		argv[n] = (char *)args[n - 1];
-	argv[n] = NULL;
-	out = open_memstream(text, &len);
-	assert_non_null(out);
-	rc = ops->eval((int)n, argv, out);
-	fclose(out);
-	return rc;
-}
-
 static double num_at(const cJSON *root, const char *a, const char *b,
 		     const char *c)
 {
@@ -578,9 +558,13 @@ static void test_eval_command(void **state)
 		{ "--tasks", "17", "--check-exhaustive", NULL },
 		{ "--bogus", NULL },
 		{ "extra", NULL },
+		{ "--features", "deep", NULL },
+		{ "--margin", "2", NULL },
+		{ "--epochs", "0", NULL },
 	};
 	const char *args[] = { "--tasks", "6", "--samples", "2000", "--seed",
-			       "9", "--check-exhaustive", "--json", NULL };
+			       "9", "--check-exhaustive", "--no-learned",
+			       "--json", NULL };
 	static const char *const schemes[] = { "OOS", "LOS", "EOS", "COS",
 					       "ROS", "GOS" };
 	char *text = NULL;
@@ -613,7 +597,8 @@ static void test_eval_command(void **state)
 			r, "p99")));
 	}
 	assert_true(num_at(root, "schemes", "OOS", "accuracy") == 1.0);
-	/* nothing is printed for the schemes that need the learning core */
+	/* --no-learned: the baselines alone (tests/dil/test_dil_net.c
+	 * drives the learned schemes) */
 	assert_null(cJSON_GetObjectItemCaseSensitive(
 		cJSON_GetObjectItemCaseSensitive(root, "schemes"), "DIOS"));
 	cJSON_Delete(root);
