@@ -732,9 +732,9 @@ out:
 }
 
 /*
- * Online, interim: the exact DP per device (dil_online.h) until the DIOS
- * network replaces it. @args is the application profile file. create
- * reports a bad file on stderr: the ops have no other way to name it.
+ * Online: the DIOS network (or the exact DP) per device, dil_online.h.
+ * @args is the application profile file. create reports a bad file on
+ * stderr: the ops have no other way to name it.
  */
 static int dil_create(void **state, const char *args)
 {
@@ -771,8 +771,9 @@ static void dil_destroy(void *state)
 
 const struct ctl_policy_ops dil_policy = {
 	.name = "dil",
-	.summary = "seed 003 DIL: local/edge/cloud per sub-task; exact DP "
-		   "(interim online), baselines; DIOS pending control/learn",
+	.summary = "seed 003 DIL: local/edge/cloud per sub-task by the DIOS "
+		   "network (one forward pass; exact DP as an option); eval: "
+		   "DIOS, SOS, DROS and the baselines",
 	.eval = dil_eval,
 	.create = dil_create,
 	.observe = dil_observe,

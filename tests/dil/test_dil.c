@@ -29,7 +29,7 @@
 #include "esop.h"
 #include "policy.h"
 
-#include "dil_test_eval.h"
+#include "dil_test.h"
 
 static struct dil_costs costs;
 
@@ -621,7 +621,7 @@ static void test_eval_command(void **state)
 
 
 static const char profile_json[] =
-	"{\"dil_apps\":1,\"apps\":["
+	"{\"dil_apps\":1,\"decide\":\"dp\",\"apps\":["
 	"{\"app\":3,\"work_cycles\":[2e8,9e8,6e8,1e8,8e8,3e8],"
 	"\"data_bytes\":[1.5e6,4e5,9e5,1.8e6,3e5,6e5,2.5e5]}]}";
 
@@ -686,15 +686,7 @@ static void test_online_decide(void **state)
 	uint16_t split;
 
 	(void)state;
-	cur.nservers = 2;
-	strcpy(cur.servers[0].name, "edge0");
-	cur.servers[0].kind = ESOP_TARGET_EDGE;
-	strcpy(cur.servers[1].name, "cloud0");
-	cur.servers[1].kind = ESOP_TARGET_CLOUD;
-	cur.ndevices = 3;
-	cur.napps = 3;
-	cur.devices = devs;
-	cur.apps = apps;
+	table_edge_cloud(&cur, devs, 3, apps, 3);
 	write_text(tmp_path, profile_json);
 	assert_int_equal(ops->create(&st, tmp_path), 0);
 	assert_int_equal(ops->observe(st, &obs), 0);
@@ -756,6 +748,19 @@ static void test_online_bad_profile(void **state)
 		  -EINVAL, "params.warp: no such parameter" },
 		{ "{\"dil_apps\":1,\"params\":{\"edge_cores\":0},\"apps\":[]}",
 		  -EINVAL, "params: edge_cores: 0 is outside" },
+		{ "{\"dil_apps\":1,\"decide\":\"guess\",\"apps\":[{\"app\":1,"
+		  "\"work_cycles\":[1],\"data_bytes\":[1,1]}]}", -EINVAL,
+		  "decide: expected \"dios\" or \"dp\"" },
+		{ "{\"dil_apps\":1,\"weights\":5,\"apps\":[{\"app\":1,"
+		  "\"work_cycles\":[1],\"data_bytes\":[1,1]}]}", -EINVAL,
+		  "weights: expected a file name" },
+		{ "{\"dil_apps\":1,\"apps\":[{\"app\":1,\"work_cycles\":[1],"
+		  "\"data_bytes\":[1,1]},{\"app\":2,\"work_cycles\":[1,1],"
+		  "\"data_bytes\":[1,1,1]}]}", -EINVAL,
+		  "apps[1]: 2 sub-tasks, but the network places 1" },
+		{ "{\"dil_apps\":1,\"weights\":\"/nonexistent/w.nnw\",\"apps\":"
+		  "[{\"app\":1,\"work_cycles\":[1],\"data_bytes\":[1,1]}]}",
+		  -ENOENT, "weights /nonexistent/w.nnw: " },
 	};
 	struct dil_online *o;
 	char err[256];

@@ -28,10 +28,11 @@
 #include "dil_eval.h"
 #include "dil_net.h"
 #include "dil_set.h"
+#include "esop.h"
 #include "nn_file.h"
 #include "policy.h"
 
-#include "dil_test_eval.h"
+#include "dil_test.h"
 
 #define TRAIN_N 20000
 #define TEST_N 2000
@@ -382,6 +383,84 @@ static void test_eval_command_learned(void **state)
 	assert_int_equal(unlink(file), 0);
 }
 
+/*
+ * Online: the policy decides with one forward pass of the network in the
+ * profile's weights, each sub-task at its best-scored location with a
+ * server; the table entry is the first sub-task that leaves the device.
+ */
+static void test_online_network(void **state)
+{
+	static const double w[6] = { 2e8, 9e8, 6e8, 1e8, 8e8, 3e8 };
+	static const double d[7] = { 1.5e6, 4e5, 9e5, 1.8e6, 3e5, 6e5, 2.5e5 };
+	static const int16_t snr_qdb[] = { 80, 20, -20, -80 };
+	static const char profile[] =
+		"{\"dil_apps\":1,\"decide\":\"dios\",\"weights\":\"w.nnw\","
+		"\"apps\":[{\"app\":3,\"work_cycles\":[2e8,9e8,6e8,1e8,8e8,"
+		"3e8],\"data_bytes\":[1.5e6,4e5,9e5,1.8e6,3e5,6e5,2.5e5]}]}";
+	const struct ctl_policy_ops *ops = ctl_policy_find("dil");
+	struct es_device dev = { .id = 1, .apps_off = 0, .napps = 1 };
+	struct es_app app = { .app = 3, .target_kind = ESOP_TARGET_LOCAL };
+	struct ctl_device_obs dobs = { .id = 1, .app_id = 3,
+				       .pending_bytes = 1000 };
+	struct ctl_server_obs sobs[2] = { { .queue_depth = 0 },
+					  { .queue_depth = 0 } };
+	static struct es_policy cur;
+	struct ctl_epoch_obs obs = { .epoch = 1, .ndevices = 1,
+				     .devices = &dobs, .in_force = &cur,
+				     .servers = sobs };
+	struct dil_params p;
+	uint16_t splits[4];
+	char prof[320];
+	void *st;
+	FILE *f;
+
+	(void)state;
+	table_edge_cloud(&cur, &dev, 1, &app, 1);
+	assert_int_equal(dil_net_save(F.dios, F.path), 0);
+	snprintf(prof, sizeof(prof), "%s/apps.json", F.dir);
+	f = fopen(prof, "w");
+	assert_non_null(f);
+	fputs(profile, f);
+	fclose(f);
+	assert_int_equal(ops->create(&st, prof), 0);
+	dil_params_default(&p, 6);
+	for (size_t i = 0; i < sizeof(snr_qdb) / sizeof(snr_qdb[0]); i++) {
+		struct dil_sample s = { .tasks = 6, .subcarriers = 256,
+					.cores = 16,
+					.snr = pow(10, snr_qdb[i] / 40.0),
+					.wired_delay_s = 0.015,
+					.work_cycles = w, .data_bytes = d };
+		struct es_policy next;
+		uint8_t place[6];
+		const float *y;
+		uint16_t k;
+		int rc;
+
+		dobs.snr_qdb = snr_qdb[i];
+		assert_int_equal(dil_net_scores(F.dios, &p, &s, &y), 0);
+		dil_decode_argmax(6, y, place);
+		for (k = 0; k < 6 && place[k] == DIL_LOCAL; k++)
+			;
+		rc = ops->decide(st, &obs, &next);
+		assert_true(rc == 0 || rc == 1);
+		if (rc == 1)		/* the table in force already says it */
+			next.apps = &app;
+		assert_int_equal(next.apps[0].split_layer, k);
+		splits[i] = k;
+		assert_int_equal(next.apps[0].target_kind,
+				 k < 6 ? place[k] : ESOP_TARGET_LOCAL);
+		if (rc == 0) {
+			app = next.apps[0];
+			free(next.apps);
+			free(next.devices);
+		}
+	}
+	/* a strong signal offloads, a deep fade keeps all on the device */
+	assert_true(splits[0] < 6);
+	assert_int_equal(splits[3], 6);
+	ops->destroy(st);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -391,6 +470,7 @@ int main(void)
 		cmocka_unit_test(test_weights_file),
 		cmocka_unit_test(test_dros_learns),
 		cmocka_unit_test(test_eval_command_learned),
+		cmocka_unit_test(test_online_network),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
