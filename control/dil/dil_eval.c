@@ -110,12 +110,16 @@ int dil_eval_run(const struct dil_scheme *sch, const struct dil_set *set,
 	const struct dil_params *p = &set->params;
 	size_t T = p->tasks, n = set->count, right = 0, optimal = 0;
 	struct dil_costs *c = malloc(sizeof(*c));
+	struct dil_costs *ct = malloc(sizeof(*ct));
+	struct dil_params pt = *p;
 	uint8_t *place = malloc(n * T);
 	double *regret = malloc(n * sizeof(double));
-	double t0, c0, sum = 0, sum_opt = 0, sum_regret = 0;
+	double t0, c0, sum = 0, time = 0, time_opt = 0, sum_opt = 0, sum_regret = 0;
 	int rc;
 
-	if (!c || !place || !regret) {
+	pt.energy_weight = 0;
+	pt.price_radio = pt.price_edge = pt.price_wired = pt.price_cloud = 0;
+	if (!c || !ct || !place || !regret) {
 		rc = -ENOMEM;
 		goto out;
 	}
@@ -148,6 +152,9 @@ int dil_eval_run(const struct dil_scheme *sch, const struct dil_set *set,
 		dil_set_sample(set, i, &s);
 		dil_costs_build(p, &s, c);
 		cost = dil_costs_total(c, pl);
+		dil_costs_build(&pt, &s, ct);
+		time += dil_costs_total(ct, pl);
+		time_opt += dil_costs_total(ct, opt);
 		sum += cost;
 		sum_opt += set->opt_cost[i];
 		regret[i] = cost / set->opt_cost[i] - 1.0;
@@ -162,6 +169,8 @@ int dil_eval_run(const struct dil_scheme *sch, const struct dil_set *set,
 	res->mean_cost = sum / (double)n;
 	res->mean_opt_cost = sum_opt / (double)n;
 	res->cost_ratio = sum / sum_opt;
+	res->mean_time_s = time / (double)n;
+	res->mean_opt_time_s = time_opt / (double)n;
 	res->regret_mean = sum_regret / (double)n;
 	res->regret_p50 = percentile(regret, n, 0.50);
 	res->regret_p90 = percentile(regret, n, 0.90);
@@ -172,6 +181,7 @@ int dil_eval_run(const struct dil_scheme *sch, const struct dil_set *set,
 out:
 	free(regret);
 	free(place);
+	free(ct);
 	free(c);
 	return rc;
 }

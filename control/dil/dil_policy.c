@@ -538,12 +538,14 @@ static void print_json(FILE *out, const struct eval_opts *o,
 		const struct dil_eval_result *r = &sc[i].r;
 
 		fprintf(out, "%s\"%s\":{\"accuracy\":%.6f,\"cost_ratio\":%.6f,"
-			"\"mean_cost\":%.6f,\"regret\":{\"mean\":%.6f,"
+			"\"mean_cost\":%.6f,\"mean_time_s\":%.6f,"
+			"\"regret\":{\"mean\":%.6f,"
 			"\"median\":%.6f,\"p90\":%.6f,\"p99\":%.6f,"
 			"\"max\":%.6f},\"optimal_fraction\":%.6f,"
 			"\"us_per_decision\":%.4f,\"us_per_decision_cpu\":%.4f}",
 			i ? "," : "", sc[i].name, r->accuracy, r->cost_ratio,
-			r->mean_cost, r->regret_mean, r->regret_p50,
+			r->mean_cost, r->mean_time_s, r->regret_mean,
+			r->regret_p50,
 			r->regret_p90, r->regret_p99, r->regret_max,
 			r->optimal_fraction, r->us_per_decision,
 			r->us_per_decision_cpu);
