@@ -570,7 +570,8 @@ static void print_json(FILE *out, const struct eval_opts *o,
 static void print_text(FILE *out, int from_file, const struct dil_set *set,
 		       const double shares[DIL_NLOC], unsigned majority,
 		       double majority_acc, double gen_s,
-		       const struct scored *sc, size_t nsc, long exhaustive_bad)
+		       const struct scored *sc, size_t nsc, long exhaustive_bad,
+		       const struct learned *L)
 {
 	fprintf(out, "dil: T=%u, %zu samples (seed %llu, stream from %llu), "
 		"%s in %.3f s\n", set->params.tasks, set->count,
@@ -596,6 +597,17 @@ static void print_text(FILE *out, int from_file, const struct dil_set *set,
 			r->regret_p99, r->optimal_fraction, r->us_per_decision,
 			r->us_per_decision_cpu);
 	}
+	for (unsigned k = 0; L && k < L_COUNT; k++) {
+		if (L->source[k][0])
+			fprintf(out, "%s%s: weights %s", k ? "; " : "\n",
+				learned_names[k], L->source[k]);
+		else
+			fprintf(out, "%s%s: trained here in %.1f s",
+				k ? "; " : "\n", learned_names[k],
+				L->train_s[k]);
+	}
+	if (L)
+		fputc('\n', out);
 
 }
 
@@ -724,8 +736,9 @@ static int dil_eval(int argc, char **argv, FILE *out)
 			   sc, nsc, exhaustive_bad, demos_s, demos_bytes,
 			   o.no_learned ? NULL : &L);
 	else
-		print_text(out, o.demos_in != NULL, set, shares, majority, majority_acc, gen_s, sc,
-			   nsc, exhaustive_bad);
+		print_text(out, o.demos_in != NULL, set, shares, majority,
+			   majority_acc, gen_s, sc, nsc, exhaustive_bad,
+			   o.no_learned ? NULL : &L);
 	rc = exhaustive_bad > 0 ? 1 : 0;
 out:
 	learned_free(&L);
