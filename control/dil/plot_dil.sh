@@ -65,8 +65,7 @@ unset arrow 1
 
 set output "$outdir/dil_fig4_cost.png"
 set title "Offloading cost relative to the optimum (OOS = 1)"
-set ylabel "mean cost / mean optimal cost"
-set yrange [0:*]
+set ylabel "mean cost / mean optimal cost (log scale)"
 set logscale y 2
 set yrange [0.9:8]
 plot datafile using 3:xtic(1) lc rgb "#c07a2c", \
@@ -74,7 +73,7 @@ plot datafile using 3:xtic(1) lc rgb "#c07a2c", \
 
 set output "$outdir/dil_fig5_time.png"
 set title "Task execution time relative to the optimum's (OOS = 1)"
-set ylabel "mean time / OOS mean time"
+set ylabel "mean time / OOS mean time (log scale)"
 plot datafile using 4:xtic(1) lc rgb "#4c8c4a", \
      '' using 0:4:(sprintf("%.3f", \$4)) with labels offset 0,0.7 font ",9"
 EOF

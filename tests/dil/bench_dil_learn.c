@@ -5,7 +5,7 @@
  * demonstrations (T = 6, seed 1), scored on 100,000 held-out samples beside
  * the exact DP (OOS, the reference for the time per decision, measured in
  * the same run) and GOS. Also checks that the training replays the
- * committed weights (argv[1], models/dil) bit for bit. Prints one JSON
+ * committed weights (argv[1], models/dil): the same figures to the bit. Prints one JSON
  * object.
  */
 #include <stdio.h>
@@ -77,6 +77,28 @@ static int same_as_file(struct dil_net *n, const struct dil_net_config *c,
 	return same;
 }
 
+static int dros_same_as_file(const struct dil_dros_config *c, const char *path,
+			     const struct dil_set *set,
+			     const struct dil_eval_result *trained)
+{
+	struct dil_dros *f;
+	struct dil_scheme s;
+	struct dil_eval_result r;
+	int same;
+
+	check(dil_dros_create(&f, c), "create");
+	if (dil_dros_load(f, path)) {
+		dil_dros_free(f);
+		return 0;
+	}
+	check(dil_scheme_dros(f, &s), "scheme");
+	check(dil_eval_run(&s, set, &r), "eval");
+	same = r.mean_cost == trained->mean_cost &&
+	       r.accuracy == trained->accuracy;
+	dil_dros_free(f);
+	return same;
+}
+
 int main(int argc, char **argv)
 {
 	const char *models = argc > 1 ? argv[1] : "models/dil";
@@ -90,7 +112,7 @@ int main(int argc, char **argv)
 	struct dil_eval_result oos, gos, r[4];
 	double t0, train[3];
 	char path[512];
-	int same[2];
+	int same[3];
 
 	dil_params_default(&p, 6);
 	check(dil_set_generate(&p, 1, 0, DEMOS, &demos), "demos");
@@ -135,6 +157,8 @@ int main(int argc, char **argv)
 	same[0] = same_as_file(dios, &cd, path, test);
 	snprintf(path, sizeof(path), "%s/sos_t6.nnw", models);
 	same[1] = same_as_file(sos, &cs, path, test);
+	snprintf(path, sizeof(path), "%s/dros_t6.nnw", models);
+	same[2] = dros_same_as_file(&cr, path, test, &r[3]);
 
 	printf("{\"bench\":\"dil_learn\",\"tasks\":6,\"demos\":%d,"
 	       "\"heldout\":%d,\"reference\":\"OOS (exact DP) CPU time per "
@@ -145,8 +169,9 @@ int main(int argc, char **argv)
 	put_result("DIOS+DP", &r[1], train[0], &oos, 0);
 	put_result("SOS", &r[2], train[1], &oos, 0);
 	put_result("DROS", &r[3], train[2], &oos, 1);
-	printf("},\"committed_weights_replayed\":{\"DIOS\":%s,\"SOS\":%s}}\n",
-	       same[0] ? "true" : "false", same[1] ? "true" : "false");
+	printf("},\"committed_weights_replayed\":{\"DIOS\":%s,\"SOS\":%s,"
+	       "\"DROS\":%s}}\n", same[0] ? "true" : "false",
+	       same[1] ? "true" : "false", same[2] ? "true" : "false");
 	dil_dros_free(dros);
 	dil_net_free(sos);
 	dil_net_free(dios);
