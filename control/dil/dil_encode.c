@@ -29,6 +29,24 @@ void dil_encode_features(const struct dil_params *p, const struct dil_sample *s,
 			     p->wired_delay_max_s);
 }
 
+void dil_encode_cost_features(const struct dil_costs *c, float *x)
+{
+	uint32_t T = c->tasks;
+	double S = 0;
+
+	for (uint32_t t = 0; t < T; t++)
+		S += c->exec[t][DIL_LOCAL];
+	/* Workloads are positive (dil_params_check), so S > 0. */
+	for (uint32_t t = 0; t < T; t++)
+		for (unsigned l = 0; l < DIL_NLOC; l++)
+			*x++ = (float)log1p(c->exec[t][l] / S);
+	for (uint32_t t = 0; t <= T; t++) {
+		*x++ = (float)log1p(c->move[t][DIL_LOCAL][DIL_EDGE] / S);
+		*x++ = (float)log1p(c->move[t][DIL_EDGE][DIL_LOCAL] / S);
+		*x++ = (float)log1p(c->move[t][DIL_EDGE][DIL_CLOUD] / S);
+	}
+}
+
 void dil_encode_labels(uint32_t tasks, const uint8_t *place, float *y)
 {
 	for (uint32_t t = 0; t < tasks; t++)

@@ -28,6 +28,29 @@ static inline uint32_t dil_feature_count(uint32_t tasks)
 	return 2 * tasks + 5;
 }
 
+/*
+ * What a network is fed. RAW: the state as above. COST: the same state
+ * through the model, 6T + 3 floats: each sub-task's execution cost at the
+ * three locations (3T), then for each of the T + 1 data items the cost of
+ * its uplink, downlink and wired hop (3(T + 1)), each as
+ * log(1 + cost / S) with S the sample's all-local execution cost. The
+ * optimal placement does not change when every cost is scaled, so S
+ * removes the scale and the log keeps deep fades finite
+ * (docs/dil.md, "DIOS").
+ */
+enum dil_features {
+	DIL_FEAT_RAW = 0,
+	DIL_FEAT_COST = 1,
+};
+
+static inline uint32_t dil_features_count(enum dil_features f, uint32_t tasks)
+{
+	return f == DIL_FEAT_COST ? 6 * tasks + 3 : dil_feature_count(tasks);
+}
+
+/* @x gets dil_features_count(DIL_FEAT_COST, c->tasks) floats. */
+void dil_encode_cost_features(const struct dil_costs *c, float *x);
+
 static inline uint32_t dil_label_count(uint32_t tasks)
 {
 	return DIL_NLOC * tasks;

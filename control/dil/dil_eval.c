@@ -96,11 +96,11 @@ static double percentile(const double *v, size_t n, double q)
 	return v[k ? (k > n ? n : k) - 1 : 0];
 }
 
-static double now_s(void)
+static double clock_s(clockid_t id)
 {
 	struct timespec ts;
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
+	clock_gettime(id, &ts);
 	return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
@@ -110,16 +110,21 @@ int dil_eval_run(const struct dil_scheme *sch, const struct dil_set *set,
 	const struct dil_params *p = &set->params;
 	size_t T = p->tasks, n = set->count, right = 0, optimal = 0;
 	struct dil_costs *c = malloc(sizeof(*c));
+	struct dil_costs *ct = malloc(sizeof(*ct));
+	struct dil_params pt = *p;
 	uint8_t *place = malloc(n * T);
 	double *regret = malloc(n * sizeof(double));
-	double t0, sum = 0, sum_opt = 0, sum_regret = 0;
+	double t0, c0, sum = 0, time = 0, time_opt = 0, sum_opt = 0, sum_regret = 0;
 	int rc;
 
-	if (!c || !place || !regret) {
+	pt.energy_weight = 0;
+	pt.price_radio = pt.price_edge = pt.price_wired = pt.price_cloud = 0;
+	if (!c || !ct || !place || !regret) {
 		rc = -ENOMEM;
 		goto out;
 	}
-	t0 = now_s();
+	t0 = clock_s(CLOCK_MONOTONIC);
+	c0 = clock_s(CLOCK_THREAD_CPUTIME_ID);
 	for (size_t i = 0; i < n; i++) {
 		struct dil_sample s;
 
@@ -128,7 +133,10 @@ int dil_eval_run(const struct dil_scheme *sch, const struct dil_set *set,
 		if (rc)
 			goto out;
 	}
-	res->us_per_decision = (now_s() - t0) * 1e6 / (double)n;
+	res->us_per_decision_cpu = (clock_s(CLOCK_THREAD_CPUTIME_ID) - c0) *
+				   1e6 / (double)n;
+	res->us_per_decision = (clock_s(CLOCK_MONOTONIC) - t0) * 1e6 /
+			       (double)n;
 	for (size_t i = 0; i < n; i++) {
 		const uint8_t *pl = place + i * T, *opt = dil_set_labels(set, i);
 		struct dil_sample s;
@@ -144,6 +152,9 @@ int dil_eval_run(const struct dil_scheme *sch, const struct dil_set *set,
 		dil_set_sample(set, i, &s);
 		dil_costs_build(p, &s, c);
 		cost = dil_costs_total(c, pl);
+		dil_costs_build(&pt, &s, ct);
+		time += dil_costs_total(ct, pl);
+		time_opt += dil_costs_total(ct, opt);
 		sum += cost;
 		sum_opt += set->opt_cost[i];
 		regret[i] = cost / set->opt_cost[i] - 1.0;
@@ -158,6 +169,8 @@ int dil_eval_run(const struct dil_scheme *sch, const struct dil_set *set,
 	res->mean_cost = sum / (double)n;
 	res->mean_opt_cost = sum_opt / (double)n;
 	res->cost_ratio = sum / sum_opt;
+	res->mean_time_s = time / (double)n;
+	res->mean_opt_time_s = time_opt / (double)n;
 	res->regret_mean = sum_regret / (double)n;
 	res->regret_p50 = percentile(regret, n, 0.50);
 	res->regret_p90 = percentile(regret, n, 0.90);
@@ -168,6 +181,7 @@ int dil_eval_run(const struct dil_scheme *sch, const struct dil_set *set,
 out:
 	free(regret);
 	free(place);
+	free(ct);
 	free(c);
 	return rc;
 }

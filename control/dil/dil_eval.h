@@ -44,11 +44,20 @@ struct dil_eval_result {
 	double mean_cost;
 	double mean_opt_cost;
 	double cost_ratio;		/* mean_cost / mean_opt_cost */
+	/* The time alone (seconds: execution and transfers, the cost with
+	 * energy_weight and every price 0) of the placements chosen, and of
+	 * the optimal ones (optimal for the cost, not for the time): the
+	 * seed's Fig. 5. */
+	double mean_time_s, mean_opt_time_s;
 	/* Per-sample regret cost / optimal - 1: its distribution, and the
 	 * share of samples placed at the optimal cost (regret < 1e-9). */
 	double regret_mean, regret_p50, regret_p90, regret_p99, regret_max;
 	double optimal_fraction;
 	double us_per_decision;		/* decide only, wall clock */
+	/* The same in this thread's CPU time: what the decisions cost when
+	 * other processes share the cores (the wall clock counts their
+	 * slices too). */
+	double us_per_decision_cpu;
 };
 
 /*

@@ -2,6 +2,7 @@
 #include "dil_online.h"
 
 #include <errno.h>
+#include <libgen.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,7 +11,9 @@
 #include <cjson/cJSON.h>
 
 #include "dil_env.h"
+#include "dil_net.h"
 #include "dil_solve.h"
+#include "nn_file.h"
 #include "esop.h"
 
 /* The table's target kinds are the seed's I_t values. */
@@ -30,6 +33,7 @@ struct dil_online {
 	struct dil_params params;
 	size_t napps;
 	struct dil_app *apps;
+	struct dil_net *net;		/* DIOS; NULL: the exact DP decides */
 	struct dil_costs costs;
 };
 
@@ -42,6 +46,7 @@ void dil_online_destroy(struct dil_online *o)
 		free(o->apps[i].data_bytes);
 	}
 	free(o->apps);
+	dil_net_free(o->net);
 	free(o);
 }
 
@@ -193,6 +198,65 @@ static int parse_apps(struct dil_online *o, const cJSON *apps,
 	return 0;
 }
 
+/*
+ * "decide": "dios" (default): the DIOS network of "weights" (default
+ * dios_tT.nnw), a path relative to the profile's folder unless absolute;
+ * every application must have the network's T. "dp": the exact DP.
+ */
+static int load_net(struct dil_online *o, const cJSON *root, const char *path,
+		    char *err, size_t errlen)
+{
+	const cJSON *dec = cJSON_GetObjectItemCaseSensitive(root, "decide");
+	const cJSON *w = cJSON_GetObjectItemCaseSensitive(root, "weights");
+	uint32_t T = o->apps[0].tasks;
+	struct dil_net_config c;
+	char file[512], *copy;
+	int rc;
+
+	if (dec && !(cJSON_IsString(dec) &&
+		     (!strcmp(dec->valuestring, "dios") ||
+		      !strcmp(dec->valuestring, "dp")))) {
+		snprintf(err, errlen, "%s: decide: expected \"dios\" or "
+			 "\"dp\"", path);
+		return -EINVAL;
+	}
+	if (dec && !strcmp(dec->valuestring, "dp"))
+		return 0;
+	if (w && !cJSON_IsString(w)) {
+		snprintf(err, errlen, "%s: weights: expected a file name", path);
+		return -EINVAL;
+	}
+	for (size_t i = 1; i < o->napps; i++) {
+		if (o->apps[i].tasks != T) {
+			snprintf(err, errlen, "%s: apps[%zu]: %u sub-tasks, but "
+				 "the network places %u (apps[0]); use one "
+				 "profile file per T or \"decide\": \"dp\"",
+				 path, i, o->apps[i].tasks, T);
+			return -EINVAL;
+		}
+	}
+	copy = strdup(path);
+	if (!copy)
+		return -ENOMEM;
+	if (w && w->valuestring[0] == '/')
+		snprintf(file, sizeof(file), "%s", w->valuestring);
+	else if (w)
+		snprintf(file, sizeof(file), "%s/%s", dirname(copy),
+			 w->valuestring);
+	else
+		snprintf(file, sizeof(file), "%s/dios_t%u.nnw", dirname(copy),
+			 T);
+	free(copy);
+	dil_net_config_dios(&c, T);
+	rc = dil_net_create(&o->net, &c);
+	if (!rc)
+		rc = dil_net_load(o->net, file);
+	if (rc)
+		snprintf(err, errlen, "%s: weights %s: %s", path, file,
+			 nn_file_strerror(rc));
+	return rc;
+}
+
 int dil_online_create(struct dil_online **out, const char *path, char *err,
 		      size_t errlen)
 {
@@ -231,6 +295,9 @@ int dil_online_create(struct dil_online **out, const char *path, char *err,
 		goto err_free;
 	rc = parse_apps(o, cJSON_GetObjectItemCaseSensitive(root, "apps"),
 			path, err, errlen);
+	if (rc)
+		goto err_free;
+	rc = load_net(o, root, path, err, errlen);
 	if (rc)
 		goto err_free;
 	cJSON_Delete(root);
@@ -293,16 +360,31 @@ static void place_app(struct dil_online *o, const struct dil_app *app,
 		.data_bytes = app->data_bytes,
 	};
 	uint8_t place[DIL_TASKS_MAX];
+	const float *y;
 	uint32_t k;
 
-	dil_costs_build(p, &s, &o->costs);
-	for (unsigned l = DIL_EDGE; l < DIL_NLOC; l++) {
-		if (have[l])
-			continue;
-		for (uint32_t t = 0; t < app->tasks; t++)
-			o->costs.exec[t][l] = INFINITY;
+	if (o->net && dil_net_scores(o->net, p, &s, &y) == 0) {
+		/* One forward pass; each sub-task goes to its best-scored
+		 * location among those with a server. */
+		for (uint32_t t = 0; t < app->tasks; t++) {
+			unsigned best = DIL_LOCAL;
+
+			for (unsigned l = 1; l < DIL_NLOC; l++)
+				if (have[l] && y[DIL_NLOC * t + l] >
+					       y[DIL_NLOC * t + best])
+					best = l;
+			place[t] = (uint8_t)best;
+		}
+	} else {
+		dil_costs_build(p, &s, &o->costs);
+		for (unsigned l = DIL_EDGE; l < DIL_NLOC; l++) {
+			if (have[l])
+				continue;
+			for (uint32_t t = 0; t < app->tasks; t++)
+				o->costs.exec[t][l] = INFINITY;
+		}
+		dil_solve_dp(&o->costs, place);
 	}
-	dil_solve_dp(&o->costs, place);
 	for (k = 0; k < app->tasks && place[k] == DIL_LOCAL; k++)
 		;
 	e->target_kind = k < app->tasks ? place[k] : ESOP_TARGET_LOCAL;

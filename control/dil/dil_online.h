@@ -1,16 +1,22 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The interim online DIL policy: until the DIOS network exists, each epoch
- * places every observed (device, app) by the exact DP on the sample the
- * daemon can observe (the device's reported SNR, the edge server's load),
- * over the application's sub-task profile read from a JSON file. It is
- * exact, not learned, and named so ("dil" policy, interim DP decide).
+ * The online DIL policy: each epoch it places every observed (device, app)
+ * from the sample the daemon can observe (the device's reported SNR, the
+ * edge server's load) over the application's sub-task profile read from a
+ * JSON file. By default with one forward pass of the DIOS network (each
+ * sub-task at its best-scored location that has a server); "decide": "dp"
+ * selects the exact DP instead (the reference, O(9T) per decision).
  *
  * Profile file (e.g. models/dil/apps.json):
  *   { "dil_apps": 1,
+ *     "decide": "dios",                             ("dios" or "dp")
+ *     "weights": "dios_t6.nnw",                     (default dios_tT.nnw,
+ *                                   relative to the profile's folder)
  *     "params": { "cloud_hz": 25e9, ... },          (optional overrides)
  *     "apps": [ { "app": 3, "work_cycles": [xi_1 .. xi_T],
  *                 "data_bytes": [d_01 .. d_T,T+1] } ] }
+ * With "dios" every application has the network's T; a weights file that
+ * does not fit refuses the profile.
  *
  * The sample of one device (docs/dil.md, "Online"): snr from snr_qdb; m =
  * N shared equally among the devices with an open task this epoch; n = M

@@ -2,9 +2,9 @@
 /*
  * The DIL policy's control-plane entry points. `eval` generates (or reads)
  * held-out samples of the seed 003 environment, labels them exactly, and
- * scores the schemes that exist: the seed's baselines OOS, LOS, EOS, COS,
- * ROS and GOS. DIOS, SOS and DROS need the learning core (control/learn)
- * and are not printed until they run for real.
+ * scores the seed's baselines OOS, LOS, EOS, COS, ROS and GOS beside the
+ * learned schemes DIOS (and its DP-repaired decoder), SOS and DROS, whose
+ * weights come from models/dil/ when present or are trained here.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -12,11 +12,15 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
+#include "dil_dros.h"
 #include "dil_eval.h"
+#include "dil_net.h"
 #include "dil_online.h"
 #include "dil_set.h"
 #include "dil_solve.h"
+#include "nn_file.h"
 #include "policy.h"
 
 static void eval_usage(FILE *f)
@@ -31,8 +35,17 @@ static void eval_usage(FILE *f)
 "its optimal placement by the dynamic programme over (sub-task, location).\n"
 "\n"
 "Schemes: OOS (optimal), LOS (all local), EOS (all edge), COS (all cloud),\n"
-"ROS (random), GOS (greedy, sub-task by sub-task). DIOS, SOS and DROS join\n"
-"with the learning core; they are not printed before then.\n"
+"ROS (random), GOS (greedy, sub-task by sub-task), and the learned ones:\n"
+"DIOS (the seed's deep multi-label network, arg max decoder), DIOS+DP (the\n"
+"same scores, DP-repaired decoder), SOS (one hidden layer) and DROS (a\n"
+"double DQN placing the sub-tasks in sequence).\n"
+"\n"
+"Learned weights: DIR/dios_tT.nnw, sos_tT.nnw, dros_tT.nnw are loaded when\n"
+"present and the parameters are the defaults (they were trained on those);\n"
+"otherwise the schemes are trained here on the demonstrations (stream\n"
+"indices 0..demos-count-1 of --seed), with a progress line on stderr when\n"
+"it is a terminal. A file that does not fit (another T, shapes, corrupt)\n"
+"is an error.\n"
 "\n"
 "Options:\n"
 "  --tasks T            sub-tasks per application, 1..%u (default 6)\n"
@@ -47,6 +60,16 @@ static void eval_usage(FILE *f)
 "  --demos-in FILE      score on the samples of FILE instead of generating\n"
 "                       them (checked: magic, version, checksum, optimality);\n"
 "                       the file's parameters replace --tasks and --set\n"
+"  --models DIR         weights folder (default models/dil)\n"
+"  --train              train the learned schemes even if weights exist\n"
+"  --save               write the weights trained here to DIR\n"
+"  --no-learned         score the baselines only\n"
+"  --features raw|cost  DIOS/SOS input (default cost; docs/dil.md)\n"
+"  --epochs N           DIOS/SOS training epochs (default 30)\n"
+"  --episodes N         DROS training episodes (default 60000)\n"
+"                       (both apply only when the schemes are trained)\n"
+"  --margin M           DIOS+DP keeps locations scored within M of the\n"
+"                       best (default 0.2)\n"
 "  --check-exhaustive   also solve every scored sample by exhaustive search\n"
 "                       over 3^T (T <= %u) and count disagreements with the DP\n"
 "  --json               one JSON object on stdout\n"
@@ -61,6 +84,7 @@ static void eval_usage(FILE *f)
 "\n"
 "Examples:\n"
 "  edgesteerctl policy eval --policy dil --json\n"
+"  edgesteerctl policy eval --policy dil --train --save --samples 100000\n"
 "  edgesteerctl policy eval --policy dil --samples 100000 --check-exhaustive\n"
 "  edgesteerctl policy eval --policy dil --tasks 30 --demos-out d30.dem\n"
 "  edgesteerctl policy eval --policy dil --demos-in d30.dem --json\n"
@@ -83,6 +107,11 @@ struct eval_opts {
 	const char *demos_in;
 	int check_exhaustive;
 	int json;
+	const char *models;
+	int train, save, no_learned;
+	enum dil_features features;
+	uint32_t epochs, episodes;
+	float margin;
 };
 
 static double now_s(void)
@@ -113,7 +142,9 @@ static int parse_count(const char *opt, const char *arg, uint64_t lo,
 static int parse_opts(int argc, char **argv, struct eval_opts *o, FILE *out)
 {
 	enum { O_TASKS = 256, O_SAMPLES, O_SEED, O_SET, O_DEMOS_OUT,
-	       O_DEMOS_COUNT, O_DEMOS_IN, O_CHECK, O_JSON, O_HELP };
+	       O_DEMOS_COUNT, O_DEMOS_IN, O_CHECK, O_JSON, O_HELP, O_MODELS,
+	       O_TRAIN, O_SAVE, O_NO_LEARNED, O_FEATURES, O_EPOCHS,
+	       O_EPISODES, O_MARGIN };
 	static const struct option longopts[] = {
 		{ "tasks", required_argument, NULL, O_TASKS },
 		{ "samples", required_argument, NULL, O_SAMPLES },
@@ -125,6 +156,14 @@ static int parse_opts(int argc, char **argv, struct eval_opts *o, FILE *out)
 		{ "check-exhaustive", no_argument, NULL, O_CHECK },
 		{ "json", no_argument, NULL, O_JSON },
 		{ "help", no_argument, NULL, O_HELP },
+		{ "models", required_argument, NULL, O_MODELS },
+		{ "train", no_argument, NULL, O_TRAIN },
+		{ "save", no_argument, NULL, O_SAVE },
+		{ "no-learned", no_argument, NULL, O_NO_LEARNED },
+		{ "features", required_argument, NULL, O_FEATURES },
+		{ "epochs", required_argument, NULL, O_EPOCHS },
+		{ "episodes", required_argument, NULL, O_EPISODES },
+		{ "margin", required_argument, NULL, O_MARGIN },
 		{ NULL, 0, NULL, 0 },
 	};
 	char why[160];
@@ -135,6 +174,11 @@ static int parse_opts(int argc, char **argv, struct eval_opts *o, FILE *out)
 	o->seed = 1;
 	o->samples = 10000;
 	o->demos_count = 100000;
+	o->models = "models/dil";
+	o->features = DIL_FEAT_COST;
+	o->epochs = 30;
+	o->episodes = 60000;
+	o->margin = 0.2f;
 	/* argv[0] is "dil"; 0 makes glibc's getopt start afresh even if
 	 * the caller parsed its own options with it. */
 	optind = 0;
@@ -188,6 +232,50 @@ static int parse_opts(int argc, char **argv, struct eval_opts *o, FILE *out)
 		case O_HELP:
 			eval_usage(out);
 			return 1;
+		case O_MODELS:
+			o->models = optarg;
+			break;
+		case O_TRAIN:
+			o->train = 1;
+			break;
+		case O_SAVE:
+			o->save = 1;
+			break;
+		case O_NO_LEARNED:
+			o->no_learned = 1;
+			break;
+		case O_FEATURES:
+			if (strcmp(optarg, "raw") && strcmp(optarg, "cost")) {
+				fprintf(stderr, "error: dil: --features '%s': "
+					"expected raw or cost\n", optarg);
+				return 2;
+			}
+			o->features = optarg[0] == 'r' ? DIL_FEAT_RAW :
+				      DIL_FEAT_COST;
+			break;
+		case O_EPOCHS:
+			if (parse_count("--epochs", optarg, 1, 10000, &v))
+				return 2;
+			o->epochs = (uint32_t)v;
+			break;
+		case O_EPISODES:
+			if (parse_count("--episodes", optarg, 1, 100000000, &v))
+				return 2;
+			o->episodes = (uint32_t)v;
+			break;
+		case O_MARGIN: {
+			char *end;
+
+			o->margin = strtof(optarg, &end);
+			if (end == optarg || *end || !(o->margin >= 0) ||
+			    o->margin > 1) {
+				fprintf(stderr, "error: dil: --margin '%s': "
+					"expected a number in [0, 1]\n",
+					optarg);
+				return 2;
+			}
+			break;
+		}
 		default:
 			fprintf(stderr, "error: dil: unknown or incomplete "
 				"option '%s'\n", argv[optind - 1]);
@@ -237,6 +325,142 @@ static size_t check_exhaustive(const struct dil_set *set)
 	return bad;
 }
 
+/* The learned schemes and where their weights came from. */
+enum { L_DIOS, L_SOS, L_DROS, L_COUNT };
+
+static const char *const learned_names[L_COUNT] = { "DIOS", "SOS", "DROS" };
+static const char *const learned_files[L_COUNT] = { "dios", "sos", "dros" };
+
+struct learned {
+	struct dil_net *net[2];		/* DIOS, SOS */
+	struct dil_dros *dros;
+	char source[L_COUNT][512];	/* the file loaded, or "" if trained */
+	double train_s[L_COUNT];
+	struct dil_set *demos;		/* generated on first need */
+};
+
+static void learned_free(struct learned *L)
+{
+	dil_net_free(L->net[0]);
+	dil_net_free(L->net[1]);
+	dil_dros_free(L->dros);
+	dil_set_free(L->demos);
+}
+
+/* The committed weights were trained with the defaults; anything else
+ * trains afresh. */
+static int params_default(const struct dil_params *p)
+{
+	struct dil_params d;
+	size_t n;
+	const struct dil_param_desc *t = dil_param_table(&n);
+
+	dil_params_default(&d, p->tasks);
+	for (size_t i = 0; i < n; i++)
+		if (dil_param_get(p, &t[i]) != dil_param_get(&d, &t[i]))
+			return 0;
+	return 1;
+}
+
+static void progress_net(void *arg, uint32_t e, uint32_t n, double loss)
+{
+	fprintf(stderr, "\rdil: training %s: epoch %u/%u, loss %.5f%s",
+		(const char *)arg, e, n, loss, e == n ? "\n" : "");
+}
+
+static void progress_dros(void *arg, uint32_t e, uint32_t n, double cost)
+{
+	fprintf(stderr, "\rdil: training DROS: episode %u/%u, cost/all-local "
+		"%.4f%s", e, n, cost, e == n ? "\n" : "");
+	(void)arg;
+}
+
+static int learned_demos(const struct eval_opts *o, const struct dil_params *p,
+			 struct learned *L)
+{
+	int rc;
+
+	if (L->demos)
+		return 0;
+	rc = dil_set_generate(p, o->seed, 0, o->demos_count, &L->demos);
+	if (rc)
+		fprintf(stderr, "error: dil: generating demonstrations: %s\n",
+			strerror(-rc));
+	return rc;
+}
+
+/* Loads or trains scheme @k; errors are reported here. */
+static int learned_one(const struct eval_opts *o, const struct dil_params *p,
+		       struct learned *L, unsigned k, int use_files)
+{
+	const int tty = isatty(STDERR_FILENO);
+	char path[512];
+	double t0;
+	int rc;
+
+	snprintf(path, sizeof(path), "%s/%s_t%u.nnw", o->models,
+		 learned_files[k], p->tasks);
+	if (k == L_DROS) {
+		struct dil_dros_config c;
+
+		dil_dros_config_default(&c, p->tasks);
+		c.episodes = o->episodes;
+		rc = dil_dros_create(&L->dros, &c);
+	} else {
+		struct dil_net_config c;
+
+		if (k == L_DIOS)
+			dil_net_config_dios(&c, p->tasks);
+		else
+			dil_net_config_sos(&c, p->tasks);
+		c.features = o->features;
+		c.epochs = o->epochs;
+		rc = dil_net_create(&L->net[k], &c);
+	}
+	if (rc) {
+		fprintf(stderr, "error: dil: creating %s: %s\n",
+			learned_names[k], strerror(-rc));
+		return rc;
+	}
+	if (use_files && access(path, F_OK) == 0) {
+		rc = k == L_DROS ? dil_dros_load(L->dros, path) :
+				   dil_net_load(L->net[k], path);
+		if (rc) {
+			fprintf(stderr, "error: dil: %s: %s (--train to "
+				"retrain, --models DIR for another folder)\n",
+				path, nn_file_strerror(rc));
+			return rc;
+		}
+		snprintf(L->source[k], sizeof(L->source[k]), "%s", path);
+		return 0;
+	}
+	rc = learned_demos(o, p, L);
+	if (rc)
+		return rc;
+	t0 = now_s();
+	if (k == L_DROS)
+		rc = dil_dros_train(L->dros, L->demos,
+				    tty ? progress_dros : NULL, NULL);
+	else
+		rc = dil_net_train(L->net[k], L->demos,
+				   tty ? progress_net : NULL,
+				   (void *)learned_names[k], NULL);
+	L->train_s[k] = now_s() - t0;
+	if (rc) {
+		fprintf(stderr, "error: dil: training %s: %s\n",
+			learned_names[k], strerror(-rc));
+		return rc;
+	}
+	if (!o->save)
+		return 0;
+	rc = k == L_DROS ? dil_dros_save(L->dros, path) :
+			   dil_net_save(L->net[k], path);
+	if (rc)
+		fprintf(stderr, "error: dil: saving %s: %s\n", path,
+			nn_file_strerror(rc));
+	return rc;
+}
+
 struct scored {
 	const char *name;
 	struct dil_eval_result r;
@@ -274,7 +498,8 @@ static void print_json(FILE *out, const struct eval_opts *o,
 		       const struct dil_set *set, const double shares[DIL_NLOC],
 		       unsigned majority, double majority_acc, double gen_s,
 		       const struct scored *sc, size_t nsc, long exhaustive_bad,
-		       double demos_s, uint64_t demos_bytes)
+		       double demos_s, uint64_t demos_bytes,
+		       const struct learned *L)
 {
 	size_t np;
 	const struct dil_param_desc *pt = dil_param_table(&np);
@@ -313,22 +538,40 @@ static void print_json(FILE *out, const struct eval_opts *o,
 		const struct dil_eval_result *r = &sc[i].r;
 
 		fprintf(out, "%s\"%s\":{\"accuracy\":%.6f,\"cost_ratio\":%.6f,"
-			"\"mean_cost\":%.6f,\"regret\":{\"mean\":%.6f,"
+			"\"mean_cost\":%.6f,\"mean_time_s\":%.6f,"
+			"\"regret\":{\"mean\":%.6f,"
 			"\"median\":%.6f,\"p90\":%.6f,\"p99\":%.6f,"
 			"\"max\":%.6f},\"optimal_fraction\":%.6f,"
-			"\"us_per_decision\":%.4f}", i ? "," : "", sc[i].name,
-			r->accuracy, r->cost_ratio, r->mean_cost,
-			r->regret_mean, r->regret_p50, r->regret_p90,
-			r->regret_p99, r->regret_max, r->optimal_fraction,
-			r->us_per_decision);
+			"\"us_per_decision\":%.4f,\"us_per_decision_cpu\":%.4f}",
+			i ? "," : "", sc[i].name, r->accuracy, r->cost_ratio,
+			r->mean_cost, r->mean_time_s, r->regret_mean,
+			r->regret_p50,
+			r->regret_p90, r->regret_p99, r->regret_max,
+			r->optimal_fraction, r->us_per_decision,
+			r->us_per_decision_cpu);
 	}
-	fprintf(out, "},\"pending\":[\"DIOS\",\"SOS\",\"DROS\"]}\n");
+	fputc('}', out);
+	if (L) {
+		fprintf(out, ",\"learned\":{");
+		for (unsigned k = 0; k < L_COUNT; k++) {
+			fprintf(out, "%s\"%s\":{\"weights\":", k ? "," : "",
+				learned_names[k]);
+			if (L->source[k][0])
+				put_str(out, L->source[k]);
+			else
+				fputs("null", out);
+			fprintf(out, ",\"train_s\":%.3f}", L->train_s[k]);
+		}
+		fprintf(out, "},\"margin\":%.3f", o->margin);
+	}
+	fprintf(out, "}\n");
 }
 
 static void print_text(FILE *out, int from_file, const struct dil_set *set,
 		       const double shares[DIL_NLOC], unsigned majority,
 		       double majority_acc, double gen_s,
-		       const struct scored *sc, size_t nsc, long exhaustive_bad)
+		       const struct scored *sc, size_t nsc, long exhaustive_bad,
+		       const struct learned *L)
 {
 	fprintf(out, "dil: T=%u, %zu samples (seed %llu, stream from %llu), "
 		"%s in %.3f s\n", set->params.tasks, set->count,
@@ -342,25 +585,75 @@ static void print_text(FILE *out, int from_file, const struct dil_set *set,
 	if (exhaustive_bad >= 0)
 		fprintf(out, "exhaustive search vs DP: %ld disagreements in "
 			"%zu samples\n", exhaustive_bad, set->count);
-	fprintf(out, "\n%-6s %9s %10s %9s %9s %9s %9s %10s\n", "scheme",
+	fprintf(out, "\n%-7s %9s %10s %9s %9s %9s %9s %10s %8s\n", "scheme",
 		"accuracy", "cost_ratio", "reg_p50", "reg_p90", "reg_p99",
-		"optimal", "us/decide");
+		"optimal", "us/decide", "us(cpu)");
 	for (size_t i = 0; i < nsc; i++) {
 		const struct dil_eval_result *r = &sc[i].r;
 
-		fprintf(out, "%-6s %9.4f %10.4f %9.4f %9.4f %9.4f %9.4f "
-			"%10.3f\n", sc[i].name, r->accuracy, r->cost_ratio,
-			r->regret_p50, r->regret_p90, r->regret_p99,
-			r->optimal_fraction, r->us_per_decision);
+		fprintf(out, "%-7s %9.4f %10.4f %9.4f %9.4f %9.4f %9.4f "
+			"%10.3f %8.3f\n", sc[i].name, r->accuracy,
+			r->cost_ratio, r->regret_p50, r->regret_p90,
+			r->regret_p99, r->optimal_fraction, r->us_per_decision,
+			r->us_per_decision_cpu);
 	}
-	fprintf(out, "\nDIOS, SOS and DROS: pending the learning core "
-		"(control/learn); not scored.\n");
+	for (unsigned k = 0; L && k < L_COUNT; k++) {
+		if (L->source[k][0])
+			fprintf(out, "%s%s: weights %s", k ? "; " : "\n",
+				learned_names[k], L->source[k]);
+		else
+			fprintf(out, "%s%s: trained here in %.1f s",
+				k ? "; " : "\n", learned_names[k],
+				L->train_s[k]);
+	}
+	if (L)
+		fputc('\n', out);
+
+}
+
+/* Loads or trains DIOS, SOS and DROS and scores them (and DIOS+DP). */
+static int score_learned(const struct eval_opts *o, const struct dil_set *set,
+			 struct learned *L, struct scored *sc, size_t *nsc)
+{
+	const struct dil_params *p = &set->params;
+	const int use_files = !o->train && params_default(p) &&
+			      o->features == DIL_FEAT_COST;
+	static const char *const names[] = { "DIOS", "DIOS+DP", "SOS", "DROS" };
+	int rc;
+
+	for (unsigned k = 0; k < L_COUNT; k++) {
+		rc = learned_one(o, p, L, k, use_files);
+		if (rc)
+			return 1;
+	}
+	for (unsigned k = 0; k < 4; k++) {
+		struct dil_scheme s;
+
+		if (k == 3)
+			rc = dil_scheme_dros(L->dros, &s);
+		else
+			rc = dil_scheme_net(L->net[k == 2 ? L_SOS : L_DIOS],
+					    names[k], k == 1 ? o->margin : -1,
+					    &s);
+		if (!rc) {
+			rc = dil_eval_run(&s, set, &sc[*nsc].r);
+			dil_scheme_destroy(&s);
+		}
+		if (rc) {
+			fprintf(stderr, "error: dil: scoring %s: %s\n",
+				names[k], strerror(-rc));
+			return 1;
+		}
+		sc[(*nsc)++].name = names[k];
+	}
+	return 0;
 }
 
 static int dil_eval(int argc, char **argv, FILE *out)
 {
 	struct eval_opts o = { 0 };
-	struct scored sc[8];
+	struct scored sc[12];
+	struct learned L = { 0 };
 	struct dil_set *set = NULL;
 	double shares[DIL_NLOC], majority_acc, gen_s, demos_s = 0, t0;
 	uint64_t demos_bytes = 0;
@@ -433,22 +726,30 @@ static int dil_eval(int argc, char **argv, FILE *out)
 		}
 		sc[nsc++].name = dil_baseline_names[k];
 	}
+	if (!o.no_learned) {
+		rc = score_learned(&o, set, &L, sc, &nsc);
+		if (rc)
+			goto out;
+	}
 	if (o.json)
 		print_json(out, &o, set, shares, majority, majority_acc, gen_s,
-			   sc, nsc, exhaustive_bad, demos_s, demos_bytes);
+			   sc, nsc, exhaustive_bad, demos_s, demos_bytes,
+			   o.no_learned ? NULL : &L);
 	else
-		print_text(out, o.demos_in != NULL, set, shares, majority, majority_acc, gen_s, sc,
-			   nsc, exhaustive_bad);
+		print_text(out, o.demos_in != NULL, set, shares, majority,
+			   majority_acc, gen_s, sc, nsc, exhaustive_bad,
+			   o.no_learned ? NULL : &L);
 	rc = exhaustive_bad > 0 ? 1 : 0;
 out:
+	learned_free(&L);
 	dil_set_free(set);
 	return rc;
 }
 
 /*
- * Online, interim: the exact DP per device (dil_online.h) until the DIOS
- * network replaces it. @args is the application profile file. create
- * reports a bad file on stderr: the ops have no other way to name it.
+ * Online: the DIOS network (or the exact DP) per device, dil_online.h.
+ * @args is the application profile file. create reports a bad file on
+ * stderr: the ops have no other way to name it.
  */
 static int dil_create(void **state, const char *args)
 {
@@ -485,8 +786,9 @@ static void dil_destroy(void *state)
 
 const struct ctl_policy_ops dil_policy = {
 	.name = "dil",
-	.summary = "seed 003 DIL: local/edge/cloud per sub-task; exact DP "
-		   "(interim online), baselines; DIOS pending control/learn",
+	.summary = "seed 003 DIL: local/edge/cloud per sub-task by the DIOS "
+		   "network (one forward pass; exact DP as an option); eval: "
+		   "DIOS, SOS, DROS and the baselines",
 	.eval = dil_eval,
 	.create = dil_create,
 	.observe = dil_observe,

@@ -29,6 +29,8 @@
 #include "esop.h"
 #include "policy.h"
 
+#include "dil_test.h"
+
 static struct dil_costs costs;
 
 /* Environments the solvers are checked on: the defaults, and variants that
@@ -530,28 +532,6 @@ static void test_encode(void **state)
 }
 
 
-/* `edgesteerctl policy eval --policy dil ...` through the registry. */
-static int run_eval(const char *const *args, char **text)
-{
-	const struct ctl_policy_ops *ops = ctl_policy_find("dil");
-	char *argv[16];
-	size_t n = 0, len;
-	FILE *out;
-	int rc;
-
-	assert_non_null(ops);
-	assert_non_null(ops->eval);
-	argv[n++] = (char *)"dil";
-	for (; args[n - 1]; n++)
-		argv[n] = (char *)args[n - 1];
-	argv[n] = NULL;
-	out = open_memstream(text, &len);
-	assert_non_null(out);
-	rc = ops->eval((int)n, argv, out);
-	fclose(out);
-	return rc;
-}
-
 static double num_at(const cJSON *root, const char *a, const char *b,
 		     const char *c)
 {
@@ -578,9 +558,13 @@ static void test_eval_command(void **state)
 		{ "--tasks", "17", "--check-exhaustive", NULL },
 		{ "--bogus", NULL },
 		{ "extra", NULL },
+		{ "--features", "deep", NULL },
+		{ "--margin", "2", NULL },
+		{ "--epochs", "0", NULL },
 	};
 	const char *args[] = { "--tasks", "6", "--samples", "2000", "--seed",
-			       "9", "--check-exhaustive", "--json", NULL };
+			       "9", "--check-exhaustive", "--no-learned",
+			       "--json", NULL };
 	static const char *const schemes[] = { "OOS", "LOS", "EOS", "COS",
 					       "ROS", "GOS" };
 	char *text = NULL;
@@ -613,7 +597,8 @@ static void test_eval_command(void **state)
 			r, "p99")));
 	}
 	assert_true(num_at(root, "schemes", "OOS", "accuracy") == 1.0);
-	/* nothing is printed for the schemes that need the learning core */
+	/* --no-learned: the baselines alone (tests/dil/test_dil_net.c
+	 * drives the learned schemes) */
 	assert_null(cJSON_GetObjectItemCaseSensitive(
 		cJSON_GetObjectItemCaseSensitive(root, "schemes"), "DIOS"));
 	cJSON_Delete(root);
@@ -636,7 +621,7 @@ static void test_eval_command(void **state)
 
 
 static const char profile_json[] =
-	"{\"dil_apps\":1,\"apps\":["
+	"{\"dil_apps\":1,\"decide\":\"dp\",\"apps\":["
 	"{\"app\":3,\"work_cycles\":[2e8,9e8,6e8,1e8,8e8,3e8],"
 	"\"data_bytes\":[1.5e6,4e5,9e5,1.8e6,3e5,6e5,2.5e5]}]}";
 
@@ -701,15 +686,7 @@ static void test_online_decide(void **state)
 	uint16_t split;
 
 	(void)state;
-	cur.nservers = 2;
-	strcpy(cur.servers[0].name, "edge0");
-	cur.servers[0].kind = ESOP_TARGET_EDGE;
-	strcpy(cur.servers[1].name, "cloud0");
-	cur.servers[1].kind = ESOP_TARGET_CLOUD;
-	cur.ndevices = 3;
-	cur.napps = 3;
-	cur.devices = devs;
-	cur.apps = apps;
+	table_edge_cloud(&cur, devs, 3, apps, 3);
 	write_text(tmp_path, profile_json);
 	assert_int_equal(ops->create(&st, tmp_path), 0);
 	assert_int_equal(ops->observe(st, &obs), 0);
@@ -771,6 +748,19 @@ static void test_online_bad_profile(void **state)
 		  -EINVAL, "params.warp: no such parameter" },
 		{ "{\"dil_apps\":1,\"params\":{\"edge_cores\":0},\"apps\":[]}",
 		  -EINVAL, "params: edge_cores: 0 is outside" },
+		{ "{\"dil_apps\":1,\"decide\":\"guess\",\"apps\":[{\"app\":1,"
+		  "\"work_cycles\":[1],\"data_bytes\":[1,1]}]}", -EINVAL,
+		  "decide: expected \"dios\" or \"dp\"" },
+		{ "{\"dil_apps\":1,\"weights\":5,\"apps\":[{\"app\":1,"
+		  "\"work_cycles\":[1],\"data_bytes\":[1,1]}]}", -EINVAL,
+		  "weights: expected a file name" },
+		{ "{\"dil_apps\":1,\"apps\":[{\"app\":1,\"work_cycles\":[1],"
+		  "\"data_bytes\":[1,1]},{\"app\":2,\"work_cycles\":[1,1],"
+		  "\"data_bytes\":[1,1,1]}]}", -EINVAL,
+		  "apps[1]: 2 sub-tasks, but the network places 1" },
+		{ "{\"dil_apps\":1,\"weights\":\"/nonexistent/w.nnw\",\"apps\":"
+		  "[{\"app\":1,\"work_cycles\":[1],\"data_bytes\":[1,1]}]}",
+		  -ENOENT, "weights /nonexistent/w.nnw: " },
 	};
 	struct dil_online *o;
 	char err[256];
