@@ -174,15 +174,15 @@ int dil_params_set(struct dil_params *p, const char *assignment)
 void dil_env_draw(const struct dil_params *p, uint64_t seed, uint64_t index,
 		  double *work, double *data, struct dil_sample *out)
 {
-	struct dil_rng r;
+	struct nn_rng r;
 	double mean_db, mean, se = 0;
 
-	dil_rng_seed(&r, seed, index);
-	mean_db = dil_rng_uniform(&r, p->snr_mean_db_min, p->snr_mean_db_max);
+	nn_rng_seed_stream(&r, seed, index);
+	mean_db = nn_rng_range(&r, p->snr_mean_db_min, p->snr_mean_db_max);
 	mean = pow(10.0, mean_db / 10.0);
-	out->subcarriers = dil_rng_int(&r, (uint32_t)p->alloc_subcarriers_min,
+	out->subcarriers = nn_rng_int(&r, (uint32_t)p->alloc_subcarriers_min,
 				       (uint32_t)p->subcarriers);
-	out->cores = dil_rng_int(&r, (uint32_t)p->alloc_cores_min,
+	out->cores = nn_rng_int(&r, (uint32_t)p->alloc_cores_min,
 				 (uint32_t)p->edge_cores);
 	/*
 	 * Rayleigh block fading, independent on each allocated subcarrier
@@ -193,15 +193,15 @@ void dil_env_draw(const struct dil_params *p, uint64_t seed, uint64_t index,
 	 * diverges at g -> 0), so every mean cost would be a few outliers.
 	 */
 	for (uint32_t k = 0; k < out->subcarriers; k++)
-		se += log2(1.0 + mean * dil_rng_exp1(&r));
+		se += log2(1.0 + mean * nn_rng_exp1(&r));
 	out->snr = exp2(se / out->subcarriers) - 1.0;
-	out->wired_delay_s = dil_rng_uniform(&r, p->wired_delay_min_s,
+	out->wired_delay_s = nn_rng_range(&r, p->wired_delay_min_s,
 					     p->wired_delay_max_s);
 	for (uint32_t t = 0; t < p->tasks; t++)
-		work[t] = dil_rng_uniform(&r, p->work_min_cycles,
+		work[t] = nn_rng_range(&r, p->work_min_cycles,
 					  p->work_max_cycles);
 	for (uint32_t t = 0; t <= p->tasks; t++)
-		data[t] = dil_rng_uniform(&r, p->data_min_bytes,
+		data[t] = nn_rng_range(&r, p->data_min_bytes,
 					  p->data_max_bytes);
 	out->tasks = p->tasks;
 	out->work_cycles = work;

@@ -15,7 +15,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "dil_rng.h"
+#include "nn_rng.h"
 
 /* Where a sub-task runs: the seed's I_t. */
 enum dil_loc {

@@ -6,7 +6,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "dil_rng.h"
+#include "nn_rng.h"
 #include "dil_solve.h"
 
 const char *const dil_baseline_names[] = {
@@ -16,7 +16,7 @@ const char *const dil_baseline_names[] = {
 /* Per-scheme scratch: cost tables for the solvers, a stream for ROS. */
 struct baseline {
 	unsigned kind;			/* index into dil_baseline_names */
-	struct dil_rng rng;
+	struct nn_rng rng;
 	struct dil_costs costs;
 };
 
@@ -41,7 +41,7 @@ static int baseline_decide(void *ctx, const struct dil_params *p,
 		return 0;
 	case B_ROS:
 		for (uint32_t t = 0; t < s->tasks; t++)
-			place[t] = (uint8_t)dil_rng_int(&b->rng, 0,
+			place[t] = (uint8_t)nn_rng_int(&b->rng, 0,
 							DIL_NLOC - 1);
 		return 0;
 	default:
@@ -62,7 +62,7 @@ int dil_scheme_baseline(const char *name, uint64_t seed, struct dil_scheme *out)
 			return -ENOMEM;
 		b->kind = k;
 		/* A stream of its own, apart from the samples' streams. */
-		dil_rng_seed(&b->rng, seed, UINT64_MAX);
+		nn_rng_seed_stream(&b->rng, seed, UINT64_MAX);
 		*out = (struct dil_scheme){
 			.name = dil_baseline_names[k],
 			.ctx = b,

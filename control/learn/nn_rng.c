@@ -24,6 +24,17 @@ void nn_rng_seed(struct nn_rng *r, uint64_t seed)
 		r->s[i] = splitmix64(&seed);
 }
 
+void nn_rng_seed_stream(struct nn_rng *r, uint64_t seed, uint64_t stream)
+{
+	/* Mix the stream in through a second splitmix so that seed + 1 and
+	 * stream + 1 do not land on overlapping sequences. */
+	uint64_t x = seed;
+	uint64_t y = splitmix64(&x) ^ stream;
+
+	for (int i = 0; i < 4; i++)
+		r->s[i] = splitmix64(&y);
+}
+
 uint64_t nn_rng_next(struct nn_rng *r)
 {
 	uint64_t *s = r->s;
@@ -59,6 +70,22 @@ uint32_t nn_rng_below(struct nn_rng *r, uint32_t n)
 		}
 	}
 	return (uint32_t)(m >> 32);
+}
+
+double nn_rng_range(struct nn_rng *r, double lo, double hi)
+{
+	return lo + (hi - lo) * nn_rng_uniform(r);
+}
+
+uint32_t nn_rng_int(struct nn_rng *r, uint32_t lo, uint32_t hi)
+{
+	return lo + nn_rng_below(r, hi - lo + 1);
+}
+
+double nn_rng_exp1(struct nn_rng *r)
+{
+	/* 1 - u is in (0, 1], so the log is finite. */
+	return -log(1.0 - nn_rng_uniform(r));
 }
 
 double nn_rng_normal(struct nn_rng *r)

@@ -16,12 +16,24 @@ struct nn_rng {
 };
 
 void nn_rng_seed(struct nn_rng *r, uint64_t seed);
+/*
+ * Seeds @r from (@seed, @stream): distinct streams are independent, so a
+ * generator can give sample i its own stream and stay reproducible per
+ * (seed, i) however the samples are split.
+ */
+void nn_rng_seed_stream(struct nn_rng *r, uint64_t seed, uint64_t stream);
 uint64_t nn_rng_next(struct nn_rng *r);
 /* Uniform in [0, 1), 53 bits. */
 double nn_rng_uniform(struct nn_rng *r);
 /* Uniform integer in [0, n), unbiased; n > 0. */
 uint32_t nn_rng_below(struct nn_rng *r, uint32_t n);
+/* Uniform in [lo, hi). */
+double nn_rng_range(struct nn_rng *r, double lo, double hi);
+/* Uniform integer in [lo, hi], both inclusive; hi - lo < 2^32 - 1. */
+uint32_t nn_rng_int(struct nn_rng *r, uint32_t lo, uint32_t hi);
 /* Standard normal (Box-Muller). */
 double nn_rng_normal(struct nn_rng *r);
+/* Exponential with mean 1 (|h|^2 of a unit-power Rayleigh channel). */
+double nn_rng_exp1(struct nn_rng *r);
 
 #endif /* EDGESTEER_NN_RNG_H */

@@ -23,7 +23,7 @@
 #include "dil_encode.h"
 #include "dil_eval.h"
 #include "dil_online.h"
-#include "dil_rng.h"
+#include "nn_rng.h"
 #include "dil_set.h"
 #include "dil_solve.h"
 #include "esop.h"
@@ -90,11 +90,11 @@ static void test_dp_optimal_long_chain(void **state)
 	double work[T], data[T + 1];
 	uint8_t best[T], other[T];
 	struct dil_params p;
-	struct dil_rng r;
+	struct nn_rng r;
 
 	(void)state;
 	dil_params_default(&p, T);
-	dil_rng_seed(&r, 99, 0);
+	nn_rng_seed_stream(&r, 99, 0);
 	for (size_t i = 0; i < 300; i++) {
 		struct dil_sample s;
 		double opt;
@@ -113,7 +113,7 @@ static void test_dp_optimal_long_chain(void **state)
 		}
 		for (size_t k = 0; k < 20; k++) {
 			for (size_t t = 0; t < T; t++)
-				other[t] = (uint8_t)dil_rng_int(&r, 0, 2);
+				other[t] = (uint8_t)nn_rng_int(&r, 0, 2);
 			assert_true(dil_costs_total(&costs, other) >= opt);
 		}
 	}
@@ -251,13 +251,13 @@ static void test_reproducible(void **state)
 	assert_memory_equal(a->labels + 150 * T, d->labels, 10 * T);
 	/* the very first values of seed 42, pinned: a change of the PRNG or
 	 * of the draw order changes every demonstration file */
-	struct dil_rng r;
-	dil_rng_seed(&r, 42, 0);
-	uint64_t first = dil_rng_next(&r);
-	dil_rng_seed(&r, 42, 0);
-	assert_true(dil_rng_next(&r) == first);
-	dil_rng_seed(&r, 42, 1);
-	assert_true(dil_rng_next(&r) != first);
+	struct nn_rng r;
+	nn_rng_seed_stream(&r, 42, 0);
+	uint64_t first = nn_rng_next(&r);
+	nn_rng_seed_stream(&r, 42, 0);
+	assert_true(nn_rng_next(&r) == first);
+	nn_rng_seed_stream(&r, 42, 1);
+	assert_true(nn_rng_next(&r) != first);
 	dil_set_free(a);
 	dil_set_free(b);
 	dil_set_free(c);
@@ -797,11 +797,11 @@ static void test_repair_decoder(void **state)
 	uint8_t opt[T], arg[T], rep[T], mask[T];
 	float y[3 * T];
 	struct dil_params p;
-	struct dil_rng r;
+	struct nn_rng r;
 
 	(void)state;
 	dil_params_default(&p, T);
-	dil_rng_seed(&r, 17, 0);
+	nn_rng_seed_stream(&r, 17, 0);
 	for (size_t i = 0; i < 2000; i++) {
 		struct dil_sample s;
 		double c_opt, c_arg;
@@ -816,7 +816,7 @@ static void test_repair_decoder(void **state)
 		assert_memory_equal(rep, opt, T);
 		/* noisy scores around the optimum, like a network's */
 		for (size_t k = 0; k < 3 * T; k++)
-			y[k] = 0.6f * y[k] + 0.5f * (float)dil_rng_unit(&r);
+			y[k] = 0.6f * y[k] + 0.5f * (float)nn_rng_uniform(&r);
 		dil_decode_argmax(T, y, arg);
 		c_arg = dil_costs_total(&costs, arg);
 		for (size_t m = 0; m < sizeof(margins) / sizeof(margins[0]);
