@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "nn_rng.h"
+
 #define NMASK (1u << PDO_NSITES)
 
 /* ---- exact: dynamic programme over the tree ----------------------------- */
@@ -107,27 +109,6 @@ int pdo_dp_solve(const struct pdo_cost *c, uint8_t *loc, double *ms)
 	return 0;
 }
 
-/* ---- random numbers: splitmix64 ------------------------------------------ */
-
-uint64_t pdo_rng_next(uint64_t *s)
-{
-	uint64_t z = (*s += 0x9e3779b97f4a7c15ull);
-
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-	return z ^ (z >> 31);
-}
-
-double pdo_rng_unit(uint64_t *s)
-{
-	return (double)(pdo_rng_next(s) >> 11) * 0x1.0p-53;
-}
-
-static uint32_t rng_below(uint64_t *s, uint32_t n)
-{
-	return (uint32_t)(pdo_rng_unit(s) * n);
-}
-
 /* ---- the genetic algorithm (section 4.4) --------------------------------- */
 
 struct ga {
@@ -138,7 +119,7 @@ struct ga {
 	uint8_t *pop, *next;		/* pop x n genes, site per group */
 	double *lat, *fit;
 	uint32_t *rank;
-	uint64_t rng;
+	struct nn_rng rng;
 };
 
 /*
@@ -199,7 +180,7 @@ static void ga_scale(struct ga *g)
 /* Roulette wheel, eq. (4.10). */
 static uint32_t ga_select(struct ga *g, double total)
 {
-	double r = pdo_rng_unit(&g->rng) * total;
+	double r = nn_rng_uniform(&g->rng) * total;
 
 	for (uint32_t i = 0; i < g->conf->pop; i++) {
 		r -= g->fit[i];
@@ -212,8 +193,8 @@ static uint32_t ga_select(struct ga *g, double total)
 /* Group mutation: one layer moves to a site it was not on. */
 static void ga_mutate(struct ga *g, uint8_t *genes)
 {
-	uint32_t i = rng_below(&g->rng, g->n);
-	uint32_t s = rng_below(&g->rng, g->c->nsites - 1);
+	uint32_t i = nn_rng_below(&g->rng, g->n);
+	uint32_t s = nn_rng_below(&g->rng, g->c->nsites - 1);
 
 	genes[i] = (uint8_t)(s >= genes[i] ? s + 1 : s);
 }
@@ -297,8 +278,8 @@ static void ga_generation(struct ga *g)
 		const uint8_t *pb = g->pop + ga_select(g, total) * n;
 		uint32_t cut = n;
 
-		if (n > 1 && pdo_rng_unit(&g->rng) < cf->pc)
-			cut = 1 + rng_below(&g->rng, n - 1);
+		if (n > 1 && nn_rng_uniform(&g->rng) < cf->pc)
+			cut = 1 + nn_rng_below(&g->rng, n - 1);
 		memcpy(a, pa, cut);
 		memcpy(a + cut, pb + cut, n - cut);
 		if (b) {
@@ -306,7 +287,7 @@ static void ga_generation(struct ga *g)
 			memcpy(b + cut, pa + cut, n - cut);
 		}
 		for (uint8_t *ch = a; ch && ch <= (b ? b : a); ch += n)
-			if (pdo_rng_unit(&g->rng) < cf->pm)
+			if (nn_rng_uniform(&g->rng) < cf->pm)
 				ga_mutate(g, ch);
 		i += b ? 2 : 1;
 	}
@@ -316,7 +297,9 @@ static void ga_generation(struct ga *g)
 int pdo_ga_run(const struct pdo_cost *c, const struct pdo_ga_conf *conf, uint64_t seed,
 	       uint8_t *loc, double *ms, uint32_t *gen_found)
 {
-	struct ga g = { .c = c, .conf = conf, .n = c->n, .rng = seed };
+	struct ga g = { .c = c, .conf = conf, .n = c->n };
+
+	nn_rng_seed(&g.rng, seed);
 	uint8_t best[PDO_MAX_LAYERS];
 	double best_ms = INFINITY;
 	uint32_t m = conf->pop, found = 0;
@@ -333,7 +316,7 @@ int pdo_ga_run(const struct pdo_cost *c, const struct pdo_ga_conf *conf, uint64_
 		goto err_free;
 	ga_order(&g);
 	for (size_t i = 0; i < (size_t)m * c->n; i++)
-		g.pop[i] = (uint8_t)rng_below(&g.rng, c->nsites);
+		g.pop[i] = (uint8_t)nn_rng_below(&g.rng, c->nsites);
 	for (uint32_t gen = 0; gen <= conf->gens; gen++) {
 		if (gen)
 			ga_generation(&g);
@@ -402,11 +385,13 @@ double pdo_all_on_ms(const struct pdo_cost *c, unsigned int site)
 double pdo_random_ms(const struct pdo_cost *c, uint32_t samples, uint64_t seed)
 {
 	uint8_t loc[PDO_MAX_LAYERS];
+	struct nn_rng rng;
 	double sum = 0;
 
+	nn_rng_seed(&rng, seed);
 	for (uint32_t i = 0; i < samples; i++) {
 		for (uint32_t v = 0; v < c->n; v++)
-			loc[v] = (uint8_t)rng_below(&seed, c->nsites);
+			loc[v] = (uint8_t)nn_rng_below(&rng, c->nsites);
 		sum += pdo_cost_expected_ms(c, loc);
 	}
 	return samples ? sum / samples : 0;

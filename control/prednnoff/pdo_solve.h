@@ -28,10 +28,6 @@ struct pdo_ga_stats {
 	uint8_t loc[PDO_MAX_LAYERS];	/* the best placement */
 };
 
-/* Deterministic for a given seed. */
-uint64_t pdo_rng_next(uint64_t *s);
-double pdo_rng_unit(uint64_t *s);
-
 /* One GA run: the best placement seen and its latency. */
 int pdo_ga_run(const struct pdo_cost *c, const struct pdo_ga_conf *conf, uint64_t seed,
 	       uint8_t *loc, double *ms, uint32_t *gen_found);
