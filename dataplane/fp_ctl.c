@@ -86,7 +86,10 @@ static int push_table(struct fp_ctl *c, int mfd, const struct fp_msg_push *req,
 	err = fp_dp_apply(c->dp, map, req->blob_bytes, req->force, fp_ctl_unmap, NULL, &why);
 	if (err)
 		munmap(map, req->blob_bytes);
+	goto done;
 out:
+	fp_dp_note_refused(c->dp);
+done:
 	r->epoch = fp_dp_epoch(c->dp);
 	r->apply_ns = now_ns() - t0;
 	if (why)

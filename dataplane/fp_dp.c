@@ -293,6 +293,13 @@ err_refuse:
 	return err;
 }
 
+void fp_dp_note_refused(struct fp_dp *dp)
+{
+	pthread_mutex_lock(&dp->wlock);
+	dp->refused++;
+	pthread_mutex_unlock(&dp->wlock);
+}
+
 uint64_t fp_dp_epoch(struct fp_dp *dp)
 {
 	struct fp_tver *tv = __atomic_load_n(&dp->cur, __ATOMIC_ACQUIRE);

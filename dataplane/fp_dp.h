@@ -66,6 +66,8 @@ void fp_dp_worker_offline(struct fp_dp *dp, unsigned int w);
  */
 int fp_dp_apply(struct fp_dp *dp, const void *blob, size_t len, int force,
 		fp_release_fn release, void *ctx, const char **why);
+/* Counts a table refused before it reached fp_dp_apply (bad fd, bad size). */
+void fp_dp_note_refused(struct fp_dp *dp);
 /* Releases versions whose grace period is over (the control thread calls it). */
 void fp_dp_reclaim(struct fp_dp *dp);
 
