@@ -14,6 +14,7 @@
 #include "esop_fixtures.h"
 
 static char run_dir[256];
+int fp_test_failures;
 
 int fp_test_eal(const char *name, unsigned int nlcores, const char *const *vdevs,
 		unsigned int nvdevs)
@@ -48,7 +49,7 @@ int fp_test_eal(const char *name, unsigned int nlcores, const char *const *vdevs
 	return 0;
 }
 
-void fp_test_eal_done(void)
+int fp_test_eal_done(void)
 {
 	char cmd[300];
 
@@ -59,6 +60,8 @@ void fp_test_eal_done(void)
 	snprintf(cmd, sizeof(cmd), "%s/mp_socket", run_dir);
 	unlink(cmd);
 	rmdir(run_dir);
+	printf("%s\n", fp_test_failures ? "FAILED" : "PASSED");
+	return fp_test_failures ? 1 : 0;
 }
 
 static void server_from_fix(struct es_server *s, const struct esop_fix_server *f)

@@ -8,6 +8,7 @@
 #define EDGESTEER_FP_TESTLIB_H
 
 #include <stdint.h>
+#include <stdio.h>
 
 #include "es_policy.h"
 
@@ -17,7 +18,13 @@
  */
 int fp_test_eal(const char *name, unsigned int nlcores, const char *const *vdevs,
 		unsigned int nvdevs);
-void fp_test_eal_done(void);
+/* Cleans up EAL, prints PASSED/FAILED; returns the exit status. */
+int fp_test_eal_done(void);
+
+/* Failed CHECKs so far; CHECK prints the reason and goes on. */
+extern int fp_test_failures;
+#define CHECK(cond, ...) do { if (!(cond)) { fp_test_failures++; \
+	fprintf(stderr, "FAIL: " __VA_ARGS__); fputc('\n', stderr); } } while (0)
 
 /* The fixture world (tools/esop_fixtures.h) as a policy. 0 or -errno. */
 int fp_test_world_policy(struct es_policy *p);

@@ -42,10 +42,6 @@ struct frame {
 static struct frame expect[NPORTS][MAX_OUT];
 static int nexpect[NPORTS];
 static struct rte_ether_addr port_mac[NPORTS];
-static int failures;
-
-#define CHECK(cond, ...) do { if (!(cond)) { failures++; \
-	fprintf(stderr, "FAIL: " __VA_ARGS__); fputc('\n', stderr); } } while (0)
 
 struct learned {
 	uint32_t id;
@@ -115,7 +111,7 @@ static void add_expect(int port, const struct esop_gen_spec *s)
 
 	f->len = esop_gen_build(f->b, sizeof(f->b), s);
 	if (f->len < 0) {
-		failures++;
+		fp_test_failures++;
 		fprintf(stderr, "FAIL: esop_gen_build: %d\n", f->len);
 	}
 }
@@ -299,8 +295,7 @@ static void compare_port(const char *path, int port)
 	}
 	CHECK(i == nexpect[port], "port %d: %d frames sent, %d expected", port, i,
 	      nexpect[port]);
-	printf("port %d: %d frames, all byte-exact: %s\n", port, i,
-	       failures ? "no" : "yes");
+	printf("port %d: %d frames sent, %d expected\n", port, i, nexpect[port]);
 	pcap_close(pc);
 }
 
@@ -397,7 +392,7 @@ int main(int argc, char **argv)
 		expect_outputs(&fx[i], tsv[i]);
 	}
 	CHECK(fp_dp_poll(dp, 0) == 0, "more frames than the corpus");
-	printf("%zu frames judged, %d verdict mismatches\n", nfx, failures);
+	printf("%zu frames judged, %d verdict mismatches\n", nfx, fp_test_failures);
 
 	fp_dp_worker_offline(dp, 0);
 	for (uint16_t p = 0; p < NPORTS; p++) {
@@ -413,7 +408,5 @@ int main(int argc, char **argv)
 	fp_dp_free(dp);
 	fp_test_policy_free(&pol);
 	free(fx);
-	fp_test_eal_done();
-	printf("%s\n", failures ? "FAILED" : "PASSED");
-	return failures ? 1 : 0;
+	return fp_test_eal_done();
 }
