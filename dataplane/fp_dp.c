@@ -780,6 +780,12 @@ unsigned int fp_dp_poll(struct fp_dp *dp, unsigned int wi)
 	int v[FP_BURST_MAX];
 	const struct fp_tbl_slot *slot[FP_BURST_MAX];
 	const struct fp_tbl_app *app[FP_BURST_MAX];
+	const struct fp_tbl_slot *qslot[FP_BURST_MAX];
+	const struct fp_tbl_app *qapp[FP_BURST_MAX];
+	uint32_t ids[FP_BURST_MAX];
+	uint16_t apps[FP_BURST_MAX];
+	uint8_t q[FP_BURST_MAX];
+	unsigned int nq = 0;
 	const struct fp_tbl_hdr *t;
 	struct fp_tver *tv;
 	uint16_t n, i;
@@ -798,12 +804,10 @@ unsigned int fp_dp_poll(struct fp_dp *dp, unsigned int wi)
 
 	for (i = 0; i < n; i++)
 		rte_prefetch0(rte_pktmbuf_mtod(m[i], void *));
-	/* pass 1: parse, and prefetch each device's home slot */
+	/* pass 1: parse; uplink frames queue their (device, app) lookup */
 	for (i = 0; i < n; i++) {
 		const uint8_t *d = rte_pktmbuf_mtod(m[i], const uint8_t *);
 
-		slot[i] = NULL;
-		app[i] = NULL;
 		if (m[i]->nb_segs != 1) {
 			/* jumbo chains are not ESOP's business: dropped, counted */
 			v[i] = -1;
@@ -812,16 +816,22 @@ unsigned int fp_dp_poll(struct fp_dp *dp, unsigned int wi)
 		v[i] = esop_parse(d, d + rte_pktmbuf_data_len(m[i]), &dp->pcfg, &pkt[i]);
 		if (v[i] == ESOP_V_NEEDS_TABLE)
 			v[i] = esop_verdict_of_type(&pkt[i]);
-		if (v[i] == ESOP_V_NEEDS_TABLE && t && pkt[i].type != ESOP_T_RESULT)
-			rte_prefetch0(fp_table_home(t, pkt[i].device_id));
+		if (v[i] == ESOP_V_NEEDS_TABLE && t && pkt[i].type != ESOP_T_RESULT) {
+			ids[nq] = pkt[i].device_id;
+			apps[nq] = pkt[i].app_id;
+			q[nq++] = (uint8_t)i;
+		}
 	}
-	/* pass 2: devices found, their apps prefetched */
-	for (i = 0; t && i < n; i++) {
-		if (v[i] != ESOP_V_NEEDS_TABLE || pkt[i].type == ESOP_T_RESULT)
-			continue;
-		slot[i] = fp_table_device(t, pkt[i].device_id);
-		if (slot[i])
-			rte_prefetch0(fp_table_apps(t) + (slot[i]->apps >> 5));
+	/* pass 2: the lookups of the whole burst, misses overlapped */
+	if (nq)
+		fp_table_lookup_burst(t, ids, apps, nq, qslot, qapp);
+	for (i = 0; i < n; i++) {
+		slot[i] = NULL;
+		app[i] = NULL;
+	}
+	for (i = 0; i < nq; i++) {
+		slot[q[i]] = qslot[i];
+		app[q[i]] = qapp[i];
 	}
 	/* pass 3: meter, verdict, action, in arrival order */
 	for (i = 0; i < n; i++) {
@@ -843,7 +853,6 @@ unsigned int fp_dp_poll(struct fp_dp *dp, unsigned int wi)
 				if (r < 0)
 					w->st.c[FP_C_METER_FULL]++;
 				conforms = r != 0;
-				app[i] = fp_table_app(t, slot[i], p->app_id);
 				if (app[i])
 					target = app[i]->target_kind;
 			}

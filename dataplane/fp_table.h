@@ -180,6 +180,30 @@ static inline const struct fp_tbl_app *fp_table_app(const struct fp_tbl_hdr *t,
 	return NULL;
 }
 
+/*
+ * @n (device, app) lookups the way the data path does them: every home slot
+ * prefetched first, then the devices found and their apps prefetched, then
+ * the apps found, so the cache misses of a burst overlap. slot[i] / app[i]
+ * get NULL when absent.
+ */
+static inline void fp_table_lookup_burst(const struct fp_tbl_hdr *t,
+					 const uint32_t *ids, const uint16_t *apps,
+					 unsigned int n, const struct fp_tbl_slot **slot,
+					 const struct fp_tbl_app **app)
+{
+	unsigned int i;
+
+	for (i = 0; i < n; i++)
+		__builtin_prefetch(fp_table_home(t, ids[i]));
+	for (i = 0; i < n; i++) {
+		slot[i] = fp_table_device(t, ids[i]);
+		if (slot[i])
+			__builtin_prefetch(fp_table_apps(t) + (slot[i]->apps >> 5));
+	}
+	for (i = 0; i < n; i++)
+		app[i] = slot[i] ? fp_table_app(t, slot[i], apps[i]) : NULL;
+}
+
 /* The server whose address is @addr, or -1. */
 static inline int fp_table_server_by_addr(const struct fp_tbl_hdr *t,
 					  const uint8_t *addr, int ipv6)

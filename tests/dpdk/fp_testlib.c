@@ -60,7 +60,8 @@ int fp_test_eal_done(void)
 	snprintf(cmd, sizeof(cmd), "%s/mp_socket", run_dir);
 	unlink(cmd);
 	rmdir(run_dir);
-	printf("%s\n", fp_test_failures ? "FAILED" : "PASSED");
+	if (fp_test_failures)
+		fprintf(stderr, "FAILED: %d checks\n", fp_test_failures);
 	return fp_test_failures ? 1 : 0;
 }
 

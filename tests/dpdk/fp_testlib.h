@@ -18,7 +18,7 @@
  */
 int fp_test_eal(const char *name, unsigned int nlcores, const char *const *vdevs,
 		unsigned int nvdevs);
-/* Cleans up EAL, prints PASSED/FAILED; returns the exit status. */
+/* Cleans up EAL, reports failed checks; returns the exit status. */
 int fp_test_eal_done(void);
 
 /* Failed CHECKs so far; CHECK prints the reason and goes on. */
