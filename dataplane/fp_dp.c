@@ -764,7 +764,7 @@ static int act(struct fp_worker *w, const struct fp_tbl_hdr *t, struct rte_mbuf 
 		tx_enqueue(w, dp->cfg.ap_port, m);
 		return 1;
 	case ESOP_V_UNKNOWN_DEVICE:
-		if (t->unknown_action == ES_UNKNOWN_CONTROL)
+		if (t && t->unknown_action == ES_UNKNOWN_CONTROL)
 			to_control(w, pkt, v);
 		return 0;
 	default:

@@ -29,6 +29,7 @@ int fp_meter_create(uint32_t max_devices, uint64_t hz, struct fp_meter **out)
 	m->bits = bits;
 	m->max_probe = 64;
 	m->hz = hz;
+	m->hz_d = (double)hz;
 	*out = m;
 	return 0;
 }

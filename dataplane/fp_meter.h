@@ -27,6 +27,7 @@ struct fp_meter {
 	uint32_t bits;
 	uint32_t max_probe;
 	uint64_t hz;			/* ticks per second */
+	double hz_d;
 	struct fp_meter_slot *slots;
 };
 
@@ -66,10 +67,14 @@ static inline int fp_meter_check(struct fp_meter *m, uint32_t id, uint32_t rate_
 				 uint32_t burst_bytes, uint32_t len, uint64_t now)
 {
 	struct fp_meter_slot *s = fp_meter_slot(m, id);
-	/* ticks per byte = hz * 8 / (rate_kbps * 1000) */
-	uint64_t per = (uint64_t)rate_kbps * 125;
-	uint64_t cost = (uint64_t)len * m->hz / per;
-	uint64_t tau = (uint64_t)burst_bytes * m->hz / per;
+	/*
+	 * ticks per byte = hz * 8 / (rate_kbps * 1000): one floating-point
+	 * division per frame is far cheaper than two 64-bit integer ones, and
+	 * 53 bits are plenty for a cost and a tolerance in ticks.
+	 */
+	double tpb = m->hz_d / ((double)rate_kbps * 125.0);
+	uint64_t cost = (uint64_t)(len * tpb);
+	uint64_t tau = (uint64_t)(burst_bytes * tpb);
 	uint64_t tat, next;
 
 	if (!s)
