@@ -223,6 +223,11 @@ void fp_dp_stop(struct fp_dp *dp)
 	dp->stop = 1;
 }
 
+void fp_dp_resume(struct fp_dp *dp)
+{
+	dp->stop = 0;
+}
+
 /* --- tables --- */
 
 /* Releases every retired version whose grace period is over. Holds wlock. */

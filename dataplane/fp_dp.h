@@ -55,6 +55,8 @@ unsigned int fp_dp_poll(struct fp_dp *dp, unsigned int w);
 int fp_dp_run(void *arg);
 void *fp_dp_worker_arg(struct fp_dp *dp, unsigned int w);
 void fp_dp_stop(struct fp_dp *dp);
+/* Lets fp_dp_run poll again after fp_dp_stop (workers relaunched by the caller). */
+void fp_dp_resume(struct fp_dp *dp);
 /* Marks worker @w offline for RCU (a worker that no longer polls). */
 void fp_dp_worker_offline(struct fp_dp *dp, unsigned int w);
 
