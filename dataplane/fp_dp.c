@@ -844,7 +844,9 @@ unsigned int fp_dp_poll(struct fp_dp *dp, unsigned int wi)
 		int conforms = 0, target = ESOP_TARGET_LOCAL;
 
 		if (v[i] == ESOP_V_NEEDS_TABLE && !t) {
-			v[i] = ESOP_V_UNKNOWN_DEVICE;	/* no table yet: nobody is known */
+			/* no table yet: no device is known and no address is a server */
+			v[i] = p->type == ESOP_T_RESULT ? esop_verdict_of_result(0)
+							: esop_verdict_of_uplink(p, 0, 0, 0);
 		} else if (v[i] == ESOP_V_NEEDS_TABLE && p->type == ESOP_T_RESULT) {
 			v[i] = esop_verdict_of_result(
 				fp_table_server_by_addr(t, p->saddr, p->ipv6) >= 0);

@@ -143,6 +143,8 @@ static double run_testpmd(unsigned int nl, const char *pcap, double secs)
 		}
 	}
 	pclose(f);
+	snprintf(line, sizeof(line), "fp_bench_tp_%d", (int)getpid());
+	fp_test_rm_run_dir(line);
 	if (nrep < 2) {
 		fprintf(stderr, "warning: bench: no testpmd reports from: %s\n", cmd);
 		return -1;

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
 #include <unistd.h>
 
 #include <linux/types.h>
@@ -13,7 +14,7 @@
 #include "esop.h"
 #include "esop_fixtures.h"
 
-static char run_dir[256];
+static char run_prefix[96];
 int fp_test_failures;
 
 int fp_test_eal(const char *name, unsigned int nlcores, const char *const *vdevs,
@@ -25,7 +26,7 @@ int fp_test_eal(const char *name, unsigned int nlcores, const char *const *vdevs
 
 	snprintf(lcores, sizeof(lcores), "0-%u", nlcores - 1);
 	snprintf(prefix, sizeof(prefix), "%s_%d", name, (int)getpid());
-	snprintf(run_dir, sizeof(run_dir), "/var/run/dpdk/%s", prefix);
+	snprintf(run_prefix, sizeof(run_prefix), "%s", prefix);
 	argv[argc++] = (char *)name;
 	argv[argc++] = "-l";
 	argv[argc++] = lcores;
@@ -49,17 +50,30 @@ int fp_test_eal(const char *name, unsigned int nlcores, const char *const *vdevs
 	return 0;
 }
 
+void fp_test_rm_run_dir(const char *prefix)
+{
+	char dir[300], path[600];
+	struct dirent *e;
+	DIR *d;
+
+	snprintf(dir, sizeof(dir), "/var/run/dpdk/%s", prefix);
+	d = opendir(dir);
+	if (!d)
+		return;
+	while ((e = readdir(d))) {
+		if (e->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+		unlink(path);
+	}
+	closedir(d);
+	rmdir(dir);
+}
+
 int fp_test_eal_done(void)
 {
-	char cmd[300];
-
 	rte_eal_cleanup();
-	/* the runtime directory of our private prefix */
-	snprintf(cmd, sizeof(cmd), "%s/config", run_dir);
-	unlink(cmd);
-	snprintf(cmd, sizeof(cmd), "%s/mp_socket", run_dir);
-	unlink(cmd);
-	rmdir(run_dir);
+	fp_test_rm_run_dir(run_prefix);
 	if (fp_test_failures)
 		fprintf(stderr, "FAILED: %d checks\n", fp_test_failures);
 	return fp_test_failures ? 1 : 0;

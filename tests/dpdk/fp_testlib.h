@@ -18,6 +18,9 @@
  */
 int fp_test_eal(const char *name, unsigned int nlcores, const char *const *vdevs,
 		unsigned int nvdevs);
+/* Removes /var/run/dpdk/PREFIX, the runtime files of a finished EAL. */
+void fp_test_rm_run_dir(const char *prefix);
+
 /* Cleans up EAL, reports failed checks; returns the exit status. */
 int fp_test_eal_done(void);
 
