@@ -31,8 +31,14 @@ static uint64_t align8(uint64_t v)
 
 struct layout {
 	uint64_t servers_off, slots_off, apps_off, total;
+	uint32_t noverflow;		/* apps beyond the inline ones */
 	uint32_t slot_bits;
 };
+
+static uint32_t overflow_of(uint32_t napps)
+{
+	return napps > FP_TBL_INLINE_APPS ? napps - FP_TBL_INLINE_APPS : 0;
+}
 
 static int layout_of(const struct es_policy *p, struct layout *l)
 {
@@ -41,6 +47,9 @@ static int layout_of(const struct es_policy *p, struct layout *l)
 		return -E2BIG;
 	if ((p->ndevices && !p->devices) || (p->napps && !p->apps))
 		return -EINVAL;
+	l->noverflow = 0;
+	for (uint32_t d = 0; d < p->ndevices; d++)
+		l->noverflow += overflow_of(p->devices[d].napps);
 	l->slot_bits = slot_bits_for(p->ndevices);
 	l->servers_off = sizeof(struct fp_tbl_hdr);
 	l->slots_off = align8(l->servers_off +
@@ -48,7 +57,7 @@ static int layout_of(const struct es_policy *p, struct layout *l)
 	/* a cache line per 4 slots: start the hash on a line boundary */
 	l->slots_off = (l->slots_off + 63) & ~63ull;
 	l->apps_off = l->slots_off + (sizeof(struct fp_tbl_slot) << l->slot_bits);
-	l->total = align8(l->apps_off + (uint64_t)p->napps * sizeof(struct fp_tbl_app));
+	l->total = align8(l->apps_off + (uint64_t)l->noverflow * sizeof(struct fp_tbl_app));
 	return 0;
 }
 
@@ -169,7 +178,7 @@ int64_t fp_table_build(const struct es_policy *p, void *buf, size_t cap)
 	build_servers(p, (struct fp_tbl_server *)((uint8_t *)buf + l.servers_off));
 	mask = (1u << l.slot_bits) - 1;
 
-	for (uint32_t d = 0; d < p->ndevices; d++) {
+	for (uint32_t d = 0, over = 0; d < p->ndevices; d++) {
 		const struct es_device *dev = &p->devices[d];
 		uint32_t i = fp_table_hash(dev->id, l.slot_bits), dist = 0;
 
@@ -187,10 +196,11 @@ int64_t fp_table_build(const struct es_policy *p, void *buf, size_t cap)
 		slots[i].device_id = dev->id;
 		slots[i].rate_kbps = dev->rate_kbps;
 		slots[i].burst_bytes = dev->burst_bytes;
-		slots[i].apps = dev->apps_off << 5 | dev->napps;
+		slots[i].apps = over << 5 | dev->napps;
 		for (uint32_t k = 0; k < dev->napps; k++) {
 			const struct es_app *a = &p->apps[dev->apps_off + k];
-			struct fp_tbl_app *o = &apps[dev->apps_off + k];
+			struct fp_tbl_app *o = k < FP_TBL_INLINE_APPS ? &slots[i].inl[k]
+								      : &apps[over++];
 
 			o->app = a->app;
 			o->target_kind = a->target_kind;
@@ -202,9 +212,9 @@ int64_t fp_table_build(const struct es_policy *p, void *buf, size_t cap)
 				return err;
 		}
 	}
-	/* apps no device points at are still defined bytes */
-	memset((uint8_t *)buf + l.apps_off + (uint64_t)p->napps * sizeof(*apps), 0,
-	       l.total - l.apps_off - (uint64_t)p->napps * sizeof(*apps));
+	/* the tail after the last app is still defined bytes */
+	memset((uint8_t *)buf + l.apps_off + (uint64_t)l.noverflow * sizeof(*apps), 0,
+	       l.total - l.apps_off - (uint64_t)l.noverflow * sizeof(*apps));
 	memset((uint8_t *)buf + l.servers_off + p->nservers * sizeof(struct fp_tbl_server),
 	       0, l.slots_off - l.servers_off - p->nservers * sizeof(struct fp_tbl_server));
 
@@ -218,7 +228,7 @@ int64_t fp_table_build(const struct es_policy *p, void *buf, size_t cap)
 	h->default_burst_bytes = p->default_burst_bytes;
 	h->nservers = p->nservers;
 	h->ndevices = p->ndevices;
-	h->napps = p->napps;
+	h->napps = l.noverflow;
 	h->slot_bits = l.slot_bits;
 	h->max_probe = max_probe;
 	h->servers_off = l.servers_off;
@@ -305,6 +315,17 @@ static int refuse(const char **why, const char *what, int err)
 	return err;
 }
 
+static int check_app(const struct fp_tbl_hdr *h, const struct fp_tbl_server *srv,
+		     const struct fp_tbl_app *a, const char **why)
+{
+	if (a->target_kind > ESOP_TARGET_CLOUD)
+		return refuse(why, "apps[].target_kind: unknown", -EINVAL);
+	if (a->target_kind != ESOP_TARGET_LOCAL &&
+	    (a->server >= h->nservers || srv[a->server].kind != a->target_kind))
+		return refuse(why, "apps[].server: no such server of that kind", -EINVAL);
+	return 0;
+}
+
 static int check_region(uint64_t off, uint64_t bytes, uint64_t total)
 {
 	return off % 8 == 0 && off <= total && bytes <= total - off;
@@ -383,21 +404,24 @@ int fp_table_validate(const void *blob, size_t len,
 			return refuse(why, "slots[]: device beyond max_probe of its home", -EINVAL);
 		if (!s->rate_kbps || s->burst_bytes < 1500)
 			return refuse(why, "slots[].rate_kbps/burst_bytes: out of range", -EINVAL);
-		if (n > max_apps || (uint64_t)off + n > h->napps)
+		if (n > max_apps || (uint64_t)off + overflow_of(n) > h->napps)
 			return refuse(why, "slots[].apps: outside the app array or over the limit",
 				      -EINVAL);
+		for (uint32_t k = 0; k < n && k < FP_TBL_INLINE_APPS; k++) {
+			int err = check_app(h, srv, &s->inl[k], why);
+
+			if (err)
+				return err;
+		}
 	}
 	if (seen != h->ndevices)
 		return refuse(why, "header.ndevices: disagrees with the hash", -EINVAL);
 	/* every app, in memory order: a random walk from the slots would miss */
 	for (uint32_t k = 0; k < h->napps; k++) {
-		const struct fp_tbl_app *a = &apps[k];
+		int err = check_app(h, srv, &apps[k], why);
 
-		if (a->target_kind > ESOP_TARGET_CLOUD)
-			return refuse(why, "apps[].target_kind: unknown", -EINVAL);
-		if (a->target_kind != ESOP_TARGET_LOCAL &&
-		    (a->server >= h->nservers || srv[a->server].kind != a->target_kind))
-			return refuse(why, "apps[].server: no such server of that kind", -EINVAL);
+		if (err)
+			return err;
 	}
 	if (why)
 		*why = NULL;

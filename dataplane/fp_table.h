@@ -9,9 +9,10 @@
  *   struct fp_tbl_server  servers[nservers] at servers_off
  *   struct fp_tbl_slot    slots[1 << slot_bits] at slots_off: an
  *                         open-addressing (linear probing) hash of the
- *                         devices, load <= 1/2, the device entry inline
- *   struct fp_tbl_app     apps[napps] at apps_off, each device's apps
- *                         contiguous
+ *                         devices, load <= 1/2, the device entry and its
+ *                         first two apps inline
+ *   struct fp_tbl_app     apps[napps] at apps_off: the apps beyond a
+ *                         device's first two, each device's contiguous
  *
  * checksum covers every byte after the checksum field (offset 24 to
  * total_bytes). The hot path needs the layout, so the structs are public.
@@ -61,14 +62,6 @@ struct fp_tbl_server {
 	uint8_t ip[16];			/* network order; IPv4 in ip[0..3] */
 };
 
-/* device_id 0 marks an empty slot (0 is never a valid device). */
-struct fp_tbl_slot {
-	uint32_t device_id;
-	uint32_t rate_kbps;
-	uint32_t burst_bytes;
-	uint32_t apps;			/* first app << 5 | napps (napps <= 16) */
-};
-
 struct fp_tbl_app {
 	uint16_t app;
 	uint8_t target_kind;		/* enum esop_target_kind */
@@ -78,9 +71,24 @@ struct fp_tbl_app {
 	uint8_t pad;
 };
 
+#define FP_TBL_INLINE_APPS	2
+
+/*
+ * device_id 0 marks an empty slot (0 is never a valid device). A device's
+ * first two apps live in its slot (one cache miss for a lookup of most
+ * devices); apps beyond them in the app array, from the overflow index.
+ */
+struct fp_tbl_slot {
+	uint32_t device_id;
+	uint32_t rate_kbps;
+	uint32_t burst_bytes;
+	uint32_t apps;			/* overflow index << 5 | napps (<= 16) */
+	struct fp_tbl_app inl[FP_TBL_INLINE_APPS];
+};
+
 _Static_assert(sizeof(struct fp_tbl_hdr) == 128, "fp_tbl_hdr layout");
 _Static_assert(sizeof(struct fp_tbl_server) == 32, "fp_tbl_server layout");
-_Static_assert(sizeof(struct fp_tbl_slot) == 16, "fp_tbl_slot layout");
+_Static_assert(sizeof(struct fp_tbl_slot) == 32, "fp_tbl_slot layout");
 _Static_assert(sizeof(struct fp_tbl_app) == 8, "fp_tbl_app layout");
 
 /* What a receiver accepts; zero fields mean the ES_MAX_* defaults. */
@@ -174,16 +182,19 @@ static inline const struct fp_tbl_app *fp_table_app(const struct fp_tbl_hdr *t,
 	const struct fp_tbl_app *a = fp_table_apps(t) + (d->apps >> 5);
 	uint32_t n = d->apps & 31;
 
-	for (uint32_t k = 0; k < n; k++)
-		if (a[k].app == app)
-			return &a[k];
+	for (uint32_t k = 0; k < n && k < FP_TBL_INLINE_APPS; k++)
+		if (d->inl[k].app == app)
+			return &d->inl[k];
+	for (uint32_t k = FP_TBL_INLINE_APPS; k < n; k++)
+		if (a[k - FP_TBL_INLINE_APPS].app == app)
+			return &a[k - FP_TBL_INLINE_APPS];
 	return NULL;
 }
 
 /*
  * @n (device, app) lookups the way the data path does them: every home slot
- * prefetched first, then the devices found and their apps prefetched, then
- * the apps found, so the cache misses of a burst overlap. slot[i] / app[i]
+ * prefetched first, then the devices found (and overflow apps prefetched),
+ * then the apps found, so the cache misses of a burst overlap. slot[i] / app[i]
  * get NULL when absent.
  */
 static inline void fp_table_lookup_burst(const struct fp_tbl_hdr *t,
@@ -197,7 +208,7 @@ static inline void fp_table_lookup_burst(const struct fp_tbl_hdr *t,
 		__builtin_prefetch(fp_table_home(t, ids[i]));
 	for (i = 0; i < n; i++) {
 		slot[i] = fp_table_device(t, ids[i]);
-		if (slot[i])
+		if (slot[i] && (slot[i]->apps & 31) > FP_TBL_INLINE_APPS)
 			__builtin_prefetch(fp_table_apps(t) + (slot[i]->apps >> 5));
 	}
 	for (i = 0; i < n; i++)
