@@ -21,6 +21,13 @@ struct fp_meter_slot {
 	uint32_t device_id;		/* 0 = free; claimed with CAS, never freed */
 	uint32_t pad;
 	uint64_t tat;			/* theoretical arrival time, ticks */
+	/*
+	 * rate_kbps << 32 | (float) ticks per byte at that rate: one 64-bit
+	 * word, so a reader never pairs a rate with another rate's cost; it
+	 * saves the division on every frame but the first after a change.
+	 */
+	uint64_t rate_tpb;
+	uint64_t pad2;
 };
 
 struct fp_meter {
@@ -67,18 +74,26 @@ static inline int fp_meter_check(struct fp_meter *m, uint32_t id, uint32_t rate_
 				 uint32_t burst_bytes, uint32_t len, uint64_t now)
 {
 	struct fp_meter_slot *s = fp_meter_slot(m, id);
-	/*
-	 * ticks per byte = hz * 8 / (rate_kbps * 1000): one floating-point
-	 * division per frame is far cheaper than two 64-bit integer ones, and
-	 * 53 bits are plenty for a cost and a tolerance in ticks.
-	 */
-	double tpb = m->hz_d / ((double)rate_kbps * 125.0);
-	uint64_t cost = (uint64_t)(len * tpb);
-	uint64_t tau = (uint64_t)(burst_bytes * tpb);
-	uint64_t tat, next;
+	uint64_t rt, cost, tau, tat, next;
+	uint32_t bits;
+	float tpb;
 
 	if (!s)
 		return -1;
+	/* ticks per byte = hz * 8 / (rate_kbps * 1000), cached per device */
+	rt = __atomic_load_n(&s->rate_tpb, __ATOMIC_RELAXED);
+	if ((uint32_t)(rt >> 32) == rate_kbps) {
+		bits = (uint32_t)rt;
+		__builtin_memcpy(&tpb, &bits, sizeof(tpb));
+	} else {
+		tpb = (float)(m->hz_d / ((double)rate_kbps * 125.0));
+		__builtin_memcpy(&bits, &tpb, sizeof(bits));
+		__atomic_store_n(&s->rate_tpb, (uint64_t)rate_kbps << 32 | bits,
+				 __ATOMIC_RELAXED);
+	}
+	/* a float's 24 bits are plenty for a cost and a tolerance in ticks */
+	cost = (uint64_t)((double)len * tpb);
+	tau = (uint64_t)((double)burst_bytes * tpb);
 	tat = __atomic_load_n(&s->tat, __ATOMIC_RELAXED);
 	do {
 		next = (tat > now ? tat : now) + cost;
