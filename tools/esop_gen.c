@@ -173,7 +173,8 @@ int esop_gen_build(uint8_t *buf, size_t cap, const struct esop_gen_spec *s)
 	put_esop(whole_hdr, &s->hdr);
 	memcpy(p, whole_hdr, esop_bytes < ESOP_HDR_BYTES ? esop_bytes : ESOP_HDR_BYTES);
 	for (size_t i = hdr_bytes; i < esop_bytes; i++)
-		p[i] = (uint8_t)(s->payload_fill + (i - hdr_bytes) * 7);
+		p[i] = s->payload ? s->payload[i - hdr_bytes] :
+				    (uint8_t)(s->payload_fill + (i - hdr_bytes) * 7);
 	put_ip_udp(ip, v6, &s->src, &s->dst, esop_bytes, s->ip_len_delta,
 		   s->udp_len_delta);
 

@@ -61,6 +61,7 @@ struct esop_gen_spec {
 	struct esop_gen_hdr hdr;
 	uint32_t payload_len;		/* bytes after header and options */
 	uint8_t payload_fill;		/* payload byte pattern seed */
+	const uint8_t *payload;		/* explicit payload bytes, NULL = pattern */
 	/* deliberate errors (0 = none) */
 	int ip_len_delta;		/* added to the (inner) IP length field */
 	int udp_len_delta;		/* added to the (inner) UDP length field */

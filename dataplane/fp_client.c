@@ -1,0 +1,204 @@
+/* SPDX-License-Identifier: MIT */
+#include "fp_client.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "fp_table.h"
+
+struct fp_client {
+	int fd;
+};
+
+int fp_client_connect(const char *path, struct fp_client **out)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct fp_client *c;
+	int err;
+
+	if (strlen(path) >= sizeof(sa.sun_path))
+		return -ENAMETOOLONG;
+	strcpy(sa.sun_path, path);
+	c = calloc(1, sizeof(*c));
+	if (!c)
+		return -ENOMEM;
+	c->fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	if (c->fd < 0) {
+		err = -errno;
+		goto err_free;
+	}
+	if (connect(c->fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		err = -errno;
+		goto err_close;
+	}
+	*out = c;
+	return 0;
+
+err_close:
+	close(c->fd);
+err_free:
+	free(c);
+	return err;
+}
+
+void fp_client_close(struct fp_client *c)
+{
+	if (!c)
+		return;
+	close(c->fd);
+	free(c);
+}
+
+static int send_msg(struct fp_client *c, const void *msg, size_t len, int fd)
+{
+	struct iovec iov = { .iov_base = (void *)msg, .iov_len = len };
+	union {
+		char buf[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} u;
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
+
+	if (fd >= 0) {
+		struct cmsghdr *cm;
+
+		memset(&u, 0, sizeof(u));
+		mh.msg_control = u.buf;
+		mh.msg_controllen = sizeof(u.buf);
+		cm = CMSG_FIRSTHDR(&mh);
+		cm->cmsg_level = SOL_SOCKET;
+		cm->cmsg_type = SCM_RIGHTS;
+		cm->cmsg_len = CMSG_LEN(sizeof(int));
+		memcpy(CMSG_DATA(cm), &fd, sizeof(int));
+	}
+	if (sendmsg(c->fd, &mh, MSG_NOSIGNAL) != (ssize_t)len)
+		return -errno ? -errno : -EIO;
+	return 0;
+}
+
+/* Reads one reply into @buf (header + payload). Returns payload bytes or -errno. */
+static int recv_reply(struct fp_client *c, uint16_t want, void *buf, size_t cap,
+		      int32_t *status, uint16_t *type)
+{
+	struct fp_msg_hdr *h = buf;
+	ssize_t n = recv(c->fd, buf, cap, 0);
+	int err;
+
+	if (n < 0)
+		return -errno;
+	err = fp_msg_check(h, (uint32_t)n);
+	if (err)
+		return err;
+	if (type)
+		*type = h->type;
+	*status = h->status;
+	if (want && h->type != (want | FP_MSG_REPLY))
+		return h->type == FP_MSG_ERROR ? h->status : -EPROTO;
+	return (int)h->len;
+}
+
+int fp_client_send_raw(struct fp_client *c, const void *msg, size_t len, int fd,
+		       int32_t *status, uint16_t *reply_type)
+{
+	uint8_t buf[sizeof(struct fp_msg_hdr) + FP_MSG_MAX_PAYLOAD];
+	int err = send_msg(c, msg, len, fd);
+
+	if (err)
+		return err;
+	err = recv_reply(c, 0, buf, sizeof(buf), status, reply_type);
+	return err < 0 ? err : 0;
+}
+
+int fp_client_push_fd(struct fp_client *c, int memfd, size_t len, int force,
+		      struct fp_msg_push_reply *reply)
+{
+	struct {
+		struct fp_msg_hdr h;
+		struct fp_msg_push p;
+	} req = {
+		{ FP_MSG_MAGIC, FP_MSG_VERSION, FP_MSG_PUSH_TABLE, sizeof(req.p), 0 },
+		{ len, force ? 1 : 0, 0 },
+	};
+	struct {
+		struct fp_msg_hdr h;
+		struct fp_msg_push_reply r;
+	} rep;
+	int32_t status = 0;
+	int n = send_msg(c, &req, sizeof(req), memfd);
+
+	if (n)
+		return n;
+	memset(&rep, 0, sizeof(rep));
+	n = recv_reply(c, FP_MSG_PUSH_TABLE, &rep, sizeof(rep), &status, NULL);
+	if (n < 0)
+		return n;
+	if (reply) {
+		*reply = rep.r;
+		reply->why[sizeof(reply->why) - 1] = 0;
+	}
+	return status;
+}
+
+int fp_client_push_policy(struct fp_client *c, const struct es_policy *p,
+			  int force, struct fp_msg_push_reply *reply)
+{
+	size_t len;
+	int fd, err = fp_table_build_memfd(p, &fd, &len);
+
+	if (err)
+		return err;
+	err = fp_client_push_fd(c, fd, len, force, reply);
+	close(fd);
+	return err;
+}
+
+static int simple_request(struct fp_client *c, uint16_t type, void *out, size_t cap)
+{
+	struct fp_msg_hdr req = { FP_MSG_MAGIC, FP_MSG_VERSION, type, 0, 0 };
+	uint8_t buf[sizeof(struct fp_msg_hdr) + FP_MSG_MAX_PAYLOAD];
+	int32_t status = 0;
+	int n = send_msg(c, &req, sizeof(req), -1);
+
+	if (n)
+		return n;
+	n = recv_reply(c, type, buf, sizeof(buf), &status, NULL);
+	if (n < 0)
+		return n;
+	if (status)
+		return status;
+	if ((size_t)n > cap)
+		return -EMSGSIZE;
+	memcpy(out, buf + sizeof(struct fp_msg_hdr), (size_t)n);
+	return n;
+}
+
+int fp_client_get_stats(struct fp_client *c, struct fp_msg_stats *out)
+{
+	int n = simple_request(c, FP_MSG_GET_STATS, out, sizeof(*out));
+
+	if (n < 0)
+		return n;
+	return n == sizeof(*out) ? 0 : -EBADMSG;
+}
+
+int fp_client_get_telemetry(struct fp_client *c, struct fp_msg_telem_rec *recs,
+			    size_t max, size_t *count)
+{
+	struct fp_msg_telem_rec buf[FP_MSG_TELEM_MAX];
+	int n = simple_request(c, FP_MSG_GET_TELEMETRY, buf, sizeof(buf));
+	size_t got;
+
+	if (n < 0)
+		return n;
+	if (n % sizeof(buf[0]))
+		return -EBADMSG;
+	got = (size_t)n / sizeof(buf[0]);
+	if (got > max)
+		got = max;	/* the caller asked for fewer: the rest is lost */
+	memcpy(recs, buf, got * sizeof(buf[0]));
+	*count = got;
+	return 0;
+}

@@ -1,0 +1,111 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The local control socket between edgesteerd (fp_client) and edgesteer-dp:
+ * a SOCK_SEQPACKET UNIX socket, one message per packet, each
+ *   struct fp_msg_hdr | payload[len]
+ * A table push carries the sealed memfd of a compiled table
+ * (fp_table_build_memfd) as SCM_RIGHTS ancillary data. Every request gets one
+ * reply of type (request | FP_MSG_REPLY) whose status is 0 or -errno; a
+ * malformed request (bad magic, version, type, length, missing fd) gets an
+ * FP_MSG_ERROR reply and changes nothing. Host order: both ends share a host.
+ */
+#ifndef EDGESTEER_FP_MSG_H
+#define EDGESTEER_FP_MSG_H
+
+#include <errno.h>
+#include <stdint.h>
+
+#define FP_MSG_MAGIC		0x4d435345u	/* "ESCM" in memory order */
+#define FP_MSG_VERSION		1
+#define FP_MSG_MAX_PAYLOAD	4096u
+#define FP_MSG_REPLY		0x8000u
+
+enum fp_msg_type {
+	FP_MSG_PUSH_TABLE = 1,	/* payload fp_msg_push + fd; reply fp_msg_push_reply */
+	FP_MSG_GET_STATS = 2,	/* no payload; reply fp_msg_stats */
+	FP_MSG_GET_TELEMETRY = 3, /* no payload; reply fp_msg_telem_rec[] */
+	FP_MSG_ERROR = 0x7fff,	/* reply to a request that could not be read */
+};
+
+struct fp_msg_hdr {
+	uint32_t magic;
+	uint16_t version;
+	uint16_t type;
+	uint32_t len;		/* payload bytes after this header */
+	int32_t status;		/* replies: 0 or -errno; requests: 0 */
+};
+
+struct fp_msg_push {
+	uint64_t blob_bytes;	/* the table's length inside the memfd */
+	uint32_t force;		/* accept an epoch older than the one in force */
+	uint32_t pad;
+};
+
+struct fp_msg_push_reply {
+	uint64_t epoch;		/* in force after the request */
+	uint64_t apply_ns;	/* map + validate + publish */
+	char why[96];		/* the rule a refused table broke */
+};
+
+/* Counters beside the per-verdict and per-reason arrays. */
+enum fp_counter {
+	FP_C_RX = 0,
+	FP_C_TX,
+	FP_C_TX_DROP,		/* the PMD would not take it */
+	FP_C_DECISION,		/* DECISIONs sent */
+	FP_C_TO_CONTROL,	/* TELEMETRY and unknown devices handed over */
+	FP_C_CONTROL_FULL,	/* ... lost because the ring was full */
+	FP_C_RETURN_NO_ADDR,	/* RESULT for a device whose address is unknown */
+	FP_C_ADDR_EVICT,	/* device address table evictions */
+	FP_C_FAMILY_MISMATCH,	/* server of the other IP family: no NAT64 */
+	FP_C_TOO_BIG,		/* frame does not fit the rewrite */
+	FP_C_METER_FULL,	/* meter store full: frame let through */
+	FP_C_SWAPS,		/* tables published */
+	FP_C_REFUSED,		/* tables refused */
+	FP_C__COUNT,
+};
+
+#define FP_MSG_NVERDICTS	10	/* ESOP_V__COUNT */
+#define FP_MSG_NREASONS		15	/* ESOP_DROP__COUNT */
+
+struct fp_msg_stats {
+	uint64_t epoch;
+	uint64_t counters[FP_C__COUNT];
+	uint64_t verdicts[FP_MSG_NVERDICTS];
+	uint64_t drops[FP_MSG_NREASONS];
+};
+
+/* One TELEMETRY / OFFLOAD_REQ / unknown-device frame, as the control plane sees it. */
+struct fp_msg_telem_rec {
+	uint32_t device_id;
+	uint32_t task_id;
+	uint16_t app_id;
+	int16_t snr_qdb;
+	uint8_t type;		/* ESOP type */
+	uint8_t verdict;	/* enum esop_verdict */
+	uint16_t pad;
+};
+
+#define FP_MSG_TELEM_MAX	(FP_MSG_MAX_PAYLOAD / sizeof(struct fp_msg_telem_rec))
+
+_Static_assert(sizeof(struct fp_msg_hdr) == 16, "fp_msg_hdr layout");
+_Static_assert(sizeof(struct fp_msg_telem_rec) == 16, "fp_msg_telem_rec layout");
+_Static_assert(sizeof(struct fp_msg_stats) <= FP_MSG_MAX_PAYLOAD, "stats too big");
+
+/* Checks a header read from the socket; 0 or -errno. */
+static inline int fp_msg_check(const struct fp_msg_hdr *h, uint32_t got)
+{
+	if (got < sizeof(*h))
+		return -EBADMSG;
+	if (h->magic != FP_MSG_MAGIC)
+		return -EPROTO;
+	if (h->version != FP_MSG_VERSION)
+		return -EPROTONOSUPPORT;
+	if (h->len > FP_MSG_MAX_PAYLOAD)
+		return -EMSGSIZE;
+	if (h->len != got - sizeof(*h))
+		return -EBADMSG;
+	return 0;
+}
+
+#endif /* EDGESTEER_FP_MSG_H */
