@@ -11,10 +11,11 @@
  *   UNKNOWN_DEVICE (control)          -> xsks_map[rx queue], XDP_PASS when
  *                                        no AF_XDP socket is bound there
  *
- * Versions: es_cfg.active (read once per frame) picks es_dev0 or es_dev1,
- * es_tables[v] and the servers keyed with v. The loader fills the inactive
- * version, flips es_cfg.active, and waits an RCU grace period before it
- * touches the old one again, so a frame never sees two versions.
+ * Versions: es_cfg.active (read once per frame) picks es_dev0 or es_dev1
+ * with es_tables[v] (bit 0), and the server slot (bit 1). The loader fills
+ * the inactive version, flips es_cfg.active, and waits an RCU grace period
+ * before it touches the old one again, so a frame never sees two versions.
+ * Deltas replace single device entries in place: a frame reads at most one.
  *
  * Meters: es_meters, keyed by device id, outside the versions (a swap does
  * not refill buckets), shared by all CPUs: GCRA with a bounded
@@ -97,9 +98,9 @@ static __always_inline struct es_xdp_device *device_lookup(__u32 ver, __u32 id)
 		   : bpf_map_lookup_elem(&es_dev0, &id);
 }
 
-static __always_inline int server_known(__u32 ver, const struct esop_pkt *pkt)
+static __always_inline int server_known(__u32 slot, const struct esop_pkt *pkt)
 {
-	struct es_xdp_server_key k = { .version = ver, .ipv6 = pkt->ipv6 };
+	struct es_xdp_server_key k = { .slot = slot, .ipv6 = pkt->ipv6 };
 
 	if (pkt->ipv6)
 		__builtin_memcpy(k.addr, pkt->saddr, 16);
@@ -176,7 +177,7 @@ static __always_inline int judge_uplink(__u32 ver, const struct esop_pkt *pkt,
 	if (!m) {
 		st->meter_full++;
 	} else {
-		conforms = meter_conforms(m, d, bpf_ktime_get_ns(), len);
+		conforms = meter_conforms(m, d, bpf_ktime_get_coarse_ns(), len);
 		if (conforms < 0) {
 			st->meter_contended++;
 			conforms = 0;
@@ -211,7 +212,7 @@ int edgesteer_xdp(struct xdp_md *ctx)
 	struct es_xdp_cfg *cfgp;
 	struct esop_parse_cfg pcfg;
 	struct esop_pkt pkt;
-	__u32 zero = 0, ver;
+	__u32 zero = 0, ver, active;
 	int v, act;
 
 	cfgp = bpf_map_lookup_elem(&es_cfg, &zero);
@@ -220,14 +221,16 @@ int edgesteer_xdp(struct xdp_md *ctx)
 		return XDP_PASS;	/* arrays of one: cannot happen */
 	pcfg = cfgp->parse;
 	/* the one read of the version: everything below uses @ver */
-	ver = READ_ONCE_U32(cfgp->active) & 1;
+	active = READ_ONCE_U32(cfgp->active);
+	ver = active & ES_XDP_ACTIVE_DEV;
 
 	v = esop_parse(data, data_end, &pcfg, &pkt);
 	if (v == ESOP_V_NEEDS_TABLE) {
 		v = esop_verdict_of_type(&pkt);
 		if (v == ESOP_V_NEEDS_TABLE) {
 			if (pkt.type == ESOP_T_RESULT)
-				v = esop_verdict_of_result(server_known(ver, &pkt));
+				v = esop_verdict_of_result(server_known(
+					(active & ES_XDP_ACTIVE_SRV) >> 1, &pkt));
 			else
 				v = judge_uplink(ver, &pkt,
 						 (__u64)(data_end - data), st);

@@ -41,9 +41,14 @@ _Static_assert(sizeof(struct es_probe_out) == 104, "es_probe_out layout changed"
 /*
  * es_cfg[0]: all-zero means the safe defaults (port 7447, GTP-U on, table
  * version 0, whose zeroed header says unknown devices are dropped).
- * @active is the version (0 or 1) of the device table, server set and
- * table header that judge new packets; the program reads it once per packet.
+ * @active, read once per packet: bit 0 (ES_XDP_ACTIVE_DEV) is the version
+ * (0 or 1) of the device table and table header that judge new packets,
+ * bit 1 (ES_XDP_ACTIVE_SRV) the slot of the server set. A whole-table push
+ * flips both in one write; a delta that changes the servers flips bit 1.
  */
+#define ES_XDP_ACTIVE_DEV	0x1u
+#define ES_XDP_ACTIVE_SRV	0x2u
+
 struct es_xdp_cfg {
 	struct esop_parse_cfg parse;
 	__u32 active;
@@ -70,7 +75,8 @@ struct es_xdp_app {
  */
 struct es_xdp_device {
 	__u64 ns_per_byte_q16;	/* emission interval per byte, ns << 16 */
-	__u64 tau_ns;		/* burst tolerance: burst_bytes at the rate */
+	__u64 tau_ns;		/* tolerance: burst_bytes at the rate plus
+				 * one tick of the coarse clock (docs/xdp.md) */
 	__u32 rate_kbps;	/* as pushed, for people reading the map */
 	__u32 burst_bytes;
 	__u32 flags;		/* reserved, 0 */
@@ -79,9 +85,9 @@ struct es_xdp_device {
 	struct es_xdp_app apps[ES_XDP_APPS];
 };
 
-/* es_servers key: a server address in one table version. Value: __u32 index. */
+/* es_servers key: a server address in one slot (0/1). Value: __u32 index. */
 struct es_xdp_server_key {
-	__u32 version;
+	__u32 slot;		/* (es_xdp_cfg.active & ES_XDP_ACTIVE_SRV) >> 1 */
 	__u8 ipv6;
 	__u8 pad[3];
 	__u8 addr[16];		/* network order; IPv4 in addr[0..3], rest 0 */
