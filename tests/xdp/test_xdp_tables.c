@@ -72,13 +72,13 @@ static void version_policy(int v, struct es_policy *p)
  * The verdict of one frame run on @cpu (the caller runs there), from that
  * CPU's counters; -1 when none moved.
  */
-static int verdict_once(int cpu, uint32_t *ret)
+static int verdict_once_of(int cpu, const uint8_t *f, int len, uint32_t *ret)
 {
 	struct es_xdp_stats a, b;
 	int got = -1;
 
 	if (xdp_stats_on_cpu(x, cpu, &a) ||
-	    xdp_run(xdpc_prog_fd(x), frame, (uint32_t)frame_len, 1, ret, NULL) ||
+	    xdp_run(xdpc_prog_fd(x), f, (uint32_t)len, 1, ret, NULL) ||
 	    xdp_stats_on_cpu(x, cpu, &b))
 		return -1;
 	for (int v = 0; v < ESOP_V__COUNT; v++)
@@ -87,7 +87,12 @@ static int verdict_once(int cpu, uint32_t *ret)
 	return got;
 }
 
-static int verdict_now(uint32_t *ret)
+static int verdict_once(int cpu, uint32_t *ret)
+{
+	return verdict_once_of(cpu, frame, frame_len, ret);
+}
+
+static int verdict_now_of(const uint8_t *f, int len, uint32_t *ret)
 {
 	int cpu = sched_getcpu(), v;
 	cpu_set_t set, old;
@@ -97,9 +102,14 @@ static int verdict_now(uint32_t *ret)
 	CPU_ZERO(&set);
 	CPU_SET(cpu, &set);
 	sched_setaffinity(0, sizeof(set), &set);
-	v = verdict_once(cpu, ret);
+	v = verdict_once_of(cpu, f, len, ret);
 	sched_setaffinity(0, sizeof(old), &old);
 	return v;
+}
+
+static int verdict_now(uint32_t *ret)
+{
+	return verdict_now_of(frame, frame_len, ret);
 }
 
 /* Pushes version @v; returns the table version now active. */
@@ -253,6 +263,101 @@ static void test_pinned_maps(void **state)
 	assert_int_equal(access(dir, F_OK), -1);
 }
 
+static struct es_xdp_table table_now(void)
+{
+	struct es_xdp_table t;
+	__u32 v = xdpc_active_version(x);
+
+	assert_int_equal(bpf_map_lookup_elem(xdpc_map_fd(x, "es_tables"), &v, &t), 0);
+	return t;
+}
+
+/* Delta pushes: devices added, replaced, removed; servers swapped; refusals. */
+static void test_delta(void **state)
+{
+	struct es_device add[2] = {
+		{ .id = DEV, .napps = 1 },			/* replaced: LOCAL */
+		{ .id = 88, .apps_off = 1, .napps = 1 },	/* added: EDGE */
+	};
+	struct es_app apps[2] = {
+		{ .app = APP, .target_kind = ESOP_TARGET_LOCAL },
+		{ .app = APP, .target_kind = ESOP_TARGET_EDGE },
+	};
+	struct es_policy d = { .epoch = 9, .default_rate_kbps = 4000000000u,
+			       .default_burst_bytes = 1u << 30, .devices = add,
+			       .ndevices = 2, .apps = apps, .napps = 2 };
+	uint8_t f88[512], res[512];
+	int l88 = xdp_frame(f88, sizeof(f88), 2, 88, APP, 200);
+	int lres = xdp_frame(res, sizeof(res), ESOP_T_RESULT, DEV, APP, 100);
+	uint32_t ret, rm88 = 88, before, none = 12345;
+	struct es_xdp_table t;
+
+	(void)state;
+	assert_true(l88 > 0 && lres > 0);
+	before = push_version(V_EDGE);
+	assert_int_equal(verdict_now_of(f88, l88, &ret), ESOP_V_UNKNOWN_DEVICE);
+	assert_int_equal(verdict_now_of(res, lres, &ret), ESOP_V_UNEXPECTED);
+
+	assert_int_equal(xdpc_push_delta(x, &d, NULL, 0, 0), 0);
+	assert_int_equal(xdpc_active_version(x), before);	/* in place */
+	assert_int_equal(verdict_now(&ret), ESOP_V_LOCAL);
+	assert_int_equal(verdict_now_of(f88, l88, &ret), ESOP_V_FORWARD);
+	t = table_now();
+	assert_int_equal(t.epoch, 9);
+	assert_int_equal(t.ndevices, 2);
+
+	/* refused deltas change nothing */
+	assert_int_equal(xdpc_push_delta(x, &d, &none, 1, 0), -ENOENT);
+	assert_int_equal(xdpc_push_delta(x, &d, &rm88, 1, 0), -EINVAL); /* + and - */
+	d.default_rate_kbps = 0;				/* rate 0, no default */
+	assert_int_equal(xdpc_push_delta(x, &d, NULL, 0, 0), -EINVAL);
+	d.default_rate_kbps = 4000000000u;
+	add[1].id = 5;						/* not sorted */
+	assert_int_equal(xdpc_push_delta(x, &d, NULL, 0, 0), -EINVAL);
+	add[1].id = 88;
+	assert_int_equal(xdpc_push_delta(x, &d, NULL, 0, 0x8), -EINVAL);
+	{
+		struct es_device many[1024];
+		struct es_policy big = d;
+
+		for (uint32_t i = 0; i < 1024; i++)
+			many[i] = (struct es_device){ .id = 1000 + i };
+		big.devices = many;
+		big.ndevices = 1024;
+		big.napps = 0;
+		big.apps = NULL;
+		assert_int_equal(xdpc_push_delta(x, &big, NULL, 0, 0), -E2BIG);
+	}
+	version_policy(V_EDGE, &d);
+	assert_int_equal(xdpc_prepare(x, &d), 0);
+	assert_int_equal(xdpc_push_delta(x, &d, NULL, 0, 0), -EBUSY);
+	xdpc_abort(x);
+	assert_int_equal(verdict_now(&ret), ESOP_V_LOCAL);
+	assert_int_equal(verdict_now_of(f88, l88, &ret), ESOP_V_FORWARD);
+	t = table_now();
+	assert_int_equal(t.epoch, 9);
+	assert_int_equal(t.ndevices, 2);
+
+	/* a removal, and the server list swapped in alone */
+	memset(&d, 0, sizeof(d));
+	d.epoch = 10;
+	d.nservers = 1;
+	d.servers[0].kind = ESOP_TARGET_EDGE;
+	memcpy(d.servers[0].ip, (uint8_t[]){ 198, 18, 0, 11 }, 4);
+	assert_int_equal(xdpc_push_delta(x, &d, &rm88, 1, XDPC_DELTA_SERVERS), 0);
+	assert_int_equal(verdict_now_of(f88, l88, &ret), ESOP_V_UNKNOWN_DEVICE);
+	assert_int_equal(verdict_now_of(res, lres, &ret), ESOP_V_RETURN);
+	assert_int_equal(verdict_now(&ret), ESOP_V_LOCAL);
+	assert_int_equal(table_now().ndevices, 1);
+	d.nservers = 0;
+	assert_int_equal(xdpc_push_delta(x, &d, NULL, 0, XDPC_DELTA_SERVERS), 0);
+	assert_int_equal(verdict_now_of(res, lres, &ret), ESOP_V_UNEXPECTED);
+	/* a whole push after deltas starts from its own table */
+	push_version(V_EDGE);
+	assert_int_equal(verdict_now(&ret), ESOP_V_FORWARD);
+	assert_int_equal(verdict_now_of(f88, l88, &ret), ESOP_V_UNKNOWN_DEVICE);
+}
+
 struct swapper {
 	volatile int *stop;
 	int err;
@@ -331,6 +436,7 @@ int main(void)
 		cmocka_unit_test(test_defaults_fill_in),
 		cmocka_unit_test(test_update_device_in_place),
 		cmocka_unit_test(test_pinned_maps),
+		cmocka_unit_test(test_delta),
 		cmocka_unit_test(test_swap_under_load),
 	};
 	int err;
