@@ -17,6 +17,7 @@
 #include <bpf/libbpf.h>
 
 #include "edgesteer_xdp.skel.h"
+#include "idset.h"
 
 _Static_assert(ES_XDP_APPS == ES_MAX_APPS_PER_DEVICE, "app slots differ");
 _Static_assert(ES_XDP_SERVERS == 2 * ES_MAX_SERVERS, "server slots differ");
@@ -34,10 +35,8 @@ struct xdpc {
 	int ifindex;			/* attached here when > 0 */
 	__u32 attach_flags;
 	char pin_dir[PATH_MAX];		/* pinned there when non-empty */
-	uint32_t *ids;			/* device ids of the prepared version */
-	uint32_t nids;
-	uint32_t *active_ids;		/* ... and of the active one */
-	uint32_t nactive_ids;
+	struct idset active;		/* device ids of the active version */
+	struct idset next;		/* ... and of the prepared one */
 };
 
 static int neg_errno(void)
@@ -86,6 +85,21 @@ static int cfg_write(struct xdpc *x, const struct es_xdp_cfg *cfg)
 	return 0;
 }
 
+static int idsets_init(struct xdpc *x)
+{
+	int err = idset_init(&x->active, x->max_devices);
+
+	if (!err)
+		err = idset_init(&x->next, x->max_devices);
+	return err;
+}
+
+static void idsets_free(struct xdpc *x)
+{
+	idset_free(&x->active);
+	idset_free(&x->next);
+}
+
 int xdpc_open(struct xdpc **out, uint32_t max_devices)
 {
 	struct xdpc *x;
@@ -122,6 +136,9 @@ int xdpc_open(struct xdpc **out, uint32_t max_devices)
 	if (err)
 		goto err_destroy;
 	x->prog_fd = bpf_program__fd(x->skel->progs.edgesteer_xdp);
+	err = idsets_init(x);
+	if (err)
+		goto err_destroy;
 	*out = x;
 	return 0;
 
@@ -195,15 +212,20 @@ err_free:
 	return err;
 }
 
-/* The sorted ids of device version @ver, as the map holds them. */
-static int ids_read(struct xdpc *x, __u32 ver, uint32_t **out, uint32_t *n)
+/* @set := the ids device version @ver holds. */
+static int ids_load(struct xdpc *x, __u32 ver, struct idset *set)
 {
+	uint32_t *ids, n;
 	int err = keys_dump(dev_fd(x, ver), sizeof(struct es_xdp_device),
-			    x->max_devices, out, n);
+			    x->max_devices, &ids, &n);
 
-	if (!err)
-		qsort(*out, *n, sizeof(**out), id_cmp);
-	return err;
+	if (err)
+		return err;
+	idset_clear(set);
+	for (uint32_t i = 0; i < n; i++)
+		idset_add(set, ids[i]);
+	free(ids);
+	return 0;
 }
 
 /*
@@ -291,7 +313,9 @@ int xdpc_adopt(struct xdpc **out, const char *dir, int ifindex,
 					&x->cfg))
 		err = neg_errno();
 	if (!err)
-		err = ids_read(x, active_dev(x), &x->active_ids, &x->nactive_ids);
+		err = idsets_init(x);
+	if (!err)
+		err = ids_load(x, active_dev(x), &x->active);
 	if (!err && ifindex)
 		err = adopt_attachment(x, ifindex, got);
 	if (err)
@@ -304,7 +328,7 @@ err_destroy:
 	if (x->prog_fd >= 0)
 		close(x->prog_fd);
 	edgesteer_xdp__destroy(x->skel);
-	free(x->active_ids);
+	idsets_free(x);
 err_free:
 	free(x);
 	return err;
@@ -321,8 +345,7 @@ void xdpc_close(struct xdpc *x)
 	    x->prog_fd != bpf_program__fd(x->skel->progs.edgesteer_xdp))
 		close(x->prog_fd);
 	edgesteer_xdp__destroy(x->skel);
-	free(x->ids);
-	free(x->active_ids);
+	idsets_free(x);
 	free(x);
 }
 
@@ -610,17 +633,11 @@ int xdpc_prepare(struct xdpc *x, const struct es_policy *p)
 	__u32 ver = active_dev(x) ^ 1, slot = active_srv(x) ^ 1;
 	int srv = bpf_map__fd(x->skel->maps.es_servers);
 	struct es_xdp_table t = { 0 };
-	uint32_t *ids;
 	int err;
 
 	err = policy_valid(p, x->max_devices);
 	if (err)
 		return err;
-	ids = malloc(((size_t)p->ndevices + 1) * sizeof(*ids));
-	if (!ids)
-		return -ENOMEM;
-	for (uint32_t i = 0; i < p->ndevices; i++)
-		ids[i] = p->devices[i].id;
 	/* the inactive version: no frame reads it (commit waited for that) */
 	x->prepared = 0;
 	err = map_clear(dev_fd(x, ver), sizeof(__u32), sizeof(struct es_xdp_device));
@@ -638,13 +655,11 @@ int xdpc_prepare(struct xdpc *x, const struct es_policy *p)
 					&t, BPF_ANY))
 			err = neg_errno();
 	}
-	if (err) {
-		free(ids);
+	if (err)
 		return err;
-	}
-	free(x->ids);
-	x->ids = ids;
-	x->nids = p->ndevices;
+	idset_clear(&x->next);
+	for (uint32_t i = 0; i < p->ndevices; i++)
+		idset_add(&x->next, p->devices[i].id);
 	x->prepared = 1;
 	return 0;
 }
@@ -680,8 +695,7 @@ static int meters_collect(struct xdpc *x)
 	if (err)
 		return err;
 	for (uint32_t i = 0; i < n; i++)
-		if (!bsearch(&keys[i], x->active_ids, x->nactive_ids,
-			     sizeof(*keys), id_cmp))
+		if (!idset_has(&x->active, keys[i]))
 			keys[nstale++] = keys[i];
 	for (uint32_t i = 0; i < nstale && !err; i += XDPC_BATCH) {
 		LIBBPF_OPTS(bpf_map_batch_opts, o);
@@ -698,6 +712,7 @@ static int meters_collect(struct xdpc *x)
 int xdpc_commit(struct xdpc *x)
 {
 	struct es_xdp_cfg c = x->cfg;
+	struct idset swap;
 	int err;
 
 	if (!x->prepared)
@@ -709,11 +724,9 @@ int xdpc_commit(struct xdpc *x)
 	if (err)
 		return err;
 	x->prepared = 0;
-	free(x->active_ids);
-	x->active_ids = x->ids;
-	x->nactive_ids = x->nids;
-	x->ids = NULL;
-	x->nids = 0;
+	swap = x->active;
+	x->active = x->next;
+	x->next = swap;
 	wait_readers();
 	/* bookkeeping: the table is live whatever happens here */
 	meters_collect(x);
@@ -728,11 +741,6 @@ int xdpc_push(struct xdpc *x, const struct es_policy *p)
 }
 
 /* --- deltas: K devices changed in the active version, in place --- */
-
-static int ids_has(const uint32_t *ids, uint32_t n, uint32_t id)
-{
-	return n && bsearch(&id, ids, n, sizeof(id), id_cmp) != NULL;
-}
 
 static int delta_adds(const struct es_policy *d, uint32_t id)
 {
@@ -752,35 +760,6 @@ static int delta_adds(const struct es_policy *d, uint32_t id)
 }
 
 /*
- * The active id set after @d and the sorted removals @rm: the active ids
- * without @rm, merged with @d's ids (both lists sorted).
- */
-static uint32_t *ids_merge(const struct xdpc *x, const struct es_policy *d,
-			   const uint32_t *rm, uint32_t nrm, uint32_t total)
-{
-	uint32_t *out = malloc(((size_t)total + 1) * sizeof(*out));
-	uint32_t i = 0, j = 0, k = 0, n = 0;
-
-	while (out && (i < x->nactive_ids || j < d->ndevices)) {
-		uint64_t a = i < x->nactive_ids ? x->active_ids[i] : UINT64_MAX;
-		uint64_t b = j < d->ndevices ? d->devices[j].id : UINT64_MAX;
-
-		if (a <= b) {
-			if (k < nrm && rm[k] == a)
-				k++;
-			else
-				out[n++] = (uint32_t)a;
-			i++;
-			j += a == b;
-		} else {
-			out[n++] = (uint32_t)b;
-			j++;
-		}
-	}
-	return out;
-}
-
-/*
  * Checks @d and the removals against the active version and returns the
  * removals sorted (*rm_sorted) and the new number of devices. Nothing is
  * written: a refused delta changes nothing.
@@ -789,7 +768,7 @@ static int delta_check(const struct xdpc *x, const struct es_policy *d,
 		       const uint32_t *rm, uint32_t nrm, uint32_t **rm_sorted,
 		       uint32_t *total)
 {
-	uint64_t n = x->nactive_ids;
+	uint64_t n = x->active.n;
 	uint32_t *s;
 	int err;
 
@@ -805,7 +784,7 @@ static int delta_check(const struct xdpc *x, const struct es_policy *d,
 		memcpy(s, rm, nrm * sizeof(*s));
 	qsort(s, nrm, sizeof(*s), id_cmp);
 	for (uint32_t i = 0; i < nrm; i++) {
-		if (!ids_has(x->active_ids, x->nactive_ids, s[i])) {
+		if (!idset_has(&x->active, s[i])) {
 			err = -ENOENT;		/* not in the table in force */
 			goto err_free;
 		}
@@ -815,7 +794,7 @@ static int delta_check(const struct xdpc *x, const struct es_policy *d,
 		}
 	}
 	for (uint32_t i = 0; i < d->ndevices; i++)
-		n += !ids_has(x->active_ids, x->nactive_ids, d->devices[i].id);
+		n += !idset_has(&x->active, d->devices[i].id);
 	n -= nrm;
 	if (n > x->max_devices) {
 		err = -E2BIG;
@@ -877,24 +856,20 @@ static int delta_apply(struct xdpc *x, const struct es_policy *d,
 {
 	int tables = bpf_map__fd(x->skel->maps.es_tables);
 	__u32 ver = active_dev(x);
-	uint32_t *rms = NULL, *ids = NULL, total;
+	uint32_t *rms = NULL, total;
 	struct es_xdp_table t;
 	int err;
 
 	err = delta_check(x, d, rm, nrm, &rms, &total);
 	if (err)
 		return err;
-	if (total != x->nactive_ids || nrm) {
-		ids = ids_merge(x, d, rms, nrm, total);
-		if (!ids) {
-			err = -ENOMEM;
-			goto out;
-		}
-	}
-	/* each hash update or delete swaps one whole element (docs/xdp.md) */
-	err = devices_fill(dev_fd(x, ver), d, x->tick_ns);
+	/*
+	 * each hash update or delete swaps one whole element (docs/xdp.md);
+	 * removals first, so that a full table has room for the additions
+	 */
+	err = devices_remove(x, rms, nrm);
 	if (!err)
-		err = devices_remove(x, rms, nrm);
+		err = devices_fill(dev_fd(x, ver), d, x->tick_ns);
 	if (!err && (flags & XDPC_DELTA_SERVERS))
 		err = servers_swap(x, d);
 	if (!err && bpf_map_lookup_elem(tables, &ver, &t))
@@ -906,15 +881,15 @@ static int delta_apply(struct xdpc *x, const struct es_policy *d,
 		if (bpf_map_update_elem(tables, &ver, &t, BPF_ANY))
 			err = neg_errno();
 	}
-	if (ids) {
-		/* what the map holds now, even after a partial failure */
-		free(x->active_ids);
-		x->active_ids = ids;
-		x->nactive_ids = total;
-		ids = NULL;
+	if (err) {
+		/* a kernel error half way: learn what the map holds now */
+		ids_load(x, ver, &x->active);
+	} else {
+		for (uint32_t i = 0; i < nrm; i++)
+			idset_del(&x->active, rms[i]);
+		for (uint32_t i = 0; i < d->ndevices; i++)
+			idset_add(&x->active, d->devices[i].id);
 	}
-out:
-	free(ids);
 	free(rms);
 	return err;
 }

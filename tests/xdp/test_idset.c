@@ -1,0 +1,71 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The loader's id set (ebpf/idset.c) against a plain array of flags:
+ * random adds and removes of few ids in a small table, so probe runs
+ * collide, wrap around the end and get holes punched in them.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "idset.h"
+
+#define IDS	200u
+#define OPS	200000u
+
+static void test_matches_reference(void **state)
+{
+	static const uint32_t caps[] = { 8, 64, 100, 1000 };
+	uint64_t rng = 0x2545f4914f6cdd1dull;
+
+	(void)state;
+	for (size_t c = 0; c < sizeof(caps) / sizeof(caps[0]); c++) {
+		uint8_t ref[IDS + 1];
+		uint32_t n = 0;
+		struct idset s;
+
+		memset(ref, 0, sizeof(ref));
+		assert_int_equal(idset_init(&s, caps[c]), 0);
+		for (uint32_t op = 0; op < OPS; op++) {
+			uint32_t id;
+
+			rng ^= rng << 13;
+			rng ^= rng >> 7;
+			rng ^= rng << 17;
+			/* ids 1..IDS, at most caps[c] present */
+			id = (uint32_t)(rng >> 20) % IDS + 1;
+			if ((rng >> 8) & 1 && n < caps[c]) {
+				assert_int_equal(idset_add(&s, id), !ref[id]);
+				n += !ref[id];
+				ref[id] = 1;
+			} else {
+				assert_int_equal(idset_del(&s, id), ref[id]);
+				n -= ref[id];
+				ref[id] = 0;
+			}
+			assert_int_equal(s.n, n);
+			if (op % 97 == 0)
+				for (uint32_t i = 1; i <= IDS; i++)
+					assert_int_equal(idset_has(&s, i), ref[i]);
+		}
+		assert_false(idset_has(&s, 0));
+		assert_int_equal(idset_add(&s, 0), 0);
+		idset_clear(&s);
+		assert_int_equal(s.n, 0);
+		assert_false(idset_has(&s, 1));
+		idset_free(&s);
+	}
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_matches_reference),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
