@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The loader's id set (ebpf/idset.c) against a plain array of flags:
- * random adds and removes of few ids in a small table, so probe runs
+ * random adds, value updates and removes of few ids in a small table, so probe runs
  * collide, wrap around the end and get holes punched in them.
  */
 #include <setjmp.h>
@@ -24,8 +24,8 @@ static void test_matches_reference(void **state)
 
 	(void)state;
 	for (size_t c = 0; c < sizeof(caps) / sizeof(caps[0]); c++) {
+		uint32_t val[IDS + 1], n = 0;
 		uint8_t ref[IDS + 1];
-		uint32_t n = 0;
 		struct idset s;
 
 		memset(ref, 0, sizeof(ref));
@@ -38,8 +38,15 @@ static void test_matches_reference(void **state)
 			rng ^= rng << 17;
 			/* ids 1..IDS, at most caps[c] present */
 			id = (uint32_t)(rng >> 20) % IDS + 1;
-			if ((rng >> 8) & 1 && n < caps[c]) {
-				assert_int_equal(idset_add(&s, id), !ref[id]);
+			if ((rng >> 8) & 3 && n < caps[c]) {
+				if ((rng >> 10) & 1) {
+					assert_int_equal(idset_add(&s, id), !ref[id]);
+					if (!ref[id])
+						val[id] = 0;
+				} else {
+					val[id] = (uint32_t)(rng >> 32);
+					assert_int_equal(idset_put(&s, id, val[id]), !ref[id]);
+				}
 				n += !ref[id];
 				ref[id] = 1;
 			} else {
@@ -49,11 +56,18 @@ static void test_matches_reference(void **state)
 			}
 			assert_int_equal(s.n, n);
 			if (op % 97 == 0)
-				for (uint32_t i = 1; i <= IDS; i++)
+				for (uint32_t i = 1; i <= IDS; i++) {
+					uint32_t v;
+
 					assert_int_equal(idset_has(&s, i), ref[i]);
+					assert_int_equal(idset_get(&s, i, &v), ref[i]);
+					if (ref[i])
+						assert_int_equal(v, val[i]);
+				}
 		}
 		assert_false(idset_has(&s, 0));
 		assert_int_equal(idset_add(&s, 0), 0);
+		assert_int_equal(idset_put(&s, 0, 1), -1);
 		idset_clear(&s);
 		assert_int_equal(s.n, 0);
 		assert_false(idset_has(&s, 1));
