@@ -17,9 +17,10 @@
  * before it touches the old one again, so a frame never sees two versions.
  * Deltas replace single device entries in place: a frame reads at most one.
  *
- * Meters: es_meters, keyed by device id, outside the versions (a swap does
- * not refill buckets), shared by all CPUs: GCRA with a bounded
- * compare-and-swap on the theoretical arrival time.
+ * Meters: es_meters, an array indexed by the slot the device entry names
+ * (the loader keeps a device's slot across versions, so a swap does not
+ * refill buckets), shared by all CPUs: GCRA with a bounded compare-and-swap
+ * on the theoretical arrival time.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -67,10 +68,10 @@ struct {
 	__type(value, __u32);
 } es_servers SEC(".maps");
 
+/* An array: its lookup is inlined, no hashing (the loader sizes it). */
 struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__uint(max_entries, ES_XDP_DEFAULT_DEVICES);
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 2 * ES_XDP_DEFAULT_DEVICES);
 	__type(key, __u32);
 	__type(value, struct es_xdp_meter);
 } es_meters SEC(".maps");
@@ -107,19 +108,6 @@ static __always_inline int server_known(__u32 slot, const struct esop_pkt *pkt)
 	else
 		__builtin_memcpy(k.addr, pkt->saddr, 4);
 	return bpf_map_lookup_elem(&es_servers, &k) != NULL;
-}
-
-/* The meter of @id, created full (tat 0) the first time the device is seen. */
-static __always_inline struct es_xdp_meter *meter_get(__u32 id)
-{
-	struct es_xdp_meter *m = bpf_map_lookup_elem(&es_meters, &id);
-	struct es_xdp_meter fresh = {};
-
-	if (m)
-		return m;
-	/* two CPUs may race here: NOEXIST lets exactly one create it */
-	bpf_map_update_elem(&es_meters, &id, &fresh, BPF_NOEXIST);
-	return bpf_map_lookup_elem(&es_meters, &id);
 }
 
 /*
@@ -173,7 +161,7 @@ static __always_inline int judge_uplink(__u32 ver, const struct esop_pkt *pkt,
 
 	if (!d)
 		return esop_verdict_of_uplink(pkt, 0, 0, ESOP_TARGET_LOCAL);
-	m = meter_get(pkt->device_id);
+	m = bpf_map_lookup_elem(&es_meters, &d->meter);
 	if (!m) {
 		st->meter_full++;
 	} else {

@@ -35,8 +35,16 @@ struct xdpc {
 	int ifindex;			/* attached here when > 0 */
 	__u32 attach_flags;
 	char pin_dir[PATH_MAX];		/* pinned there when non-empty */
-	struct idset active;		/* device ids of the active version */
-	struct idset next;		/* ... and of the prepared one */
+	struct idset active;		/* device id -> meter slot, active version */
+	struct idset next;		/* ... of the inactive (prepared) one */
+	uint8_t *refs;			/* per meter slot: versions naming it */
+	uint32_t *free_slots;		/* named by nothing, used by no frame */
+	uint32_t nfree;
+	uint32_t *pending;		/* named by nothing, maybe by a frame */
+	uint32_t npending;
+	uint32_t nslots;
+	int removed;			/* a delta removed devices since the last
+					 * grace period */
 };
 
 static int neg_errno(void)
@@ -85,19 +93,197 @@ static int cfg_write(struct xdpc *x, const struct es_xdp_cfg *cfg)
 	return 0;
 }
 
-static int idsets_init(struct xdpc *x)
+/*
+ * Waits until every frame that may have read the old version is done.
+ * XDP programs run inside RCU read-side sections (NAPI, test_run), and
+ * MEMBARRIER_CMD_GLOBAL is a synchronize_rcu() from userspace.
+ */
+static int wait_readers(void)
+{
+	if (syscall(__NR_membarrier, MEMBARRIER_CMD_GLOBAL, 0, 0) == 0)
+		return 0;
+	/* nohz_full kernels refuse it: a frame lasts microseconds */
+	usleep(50 * 1000);
+	return 0;
+}
+
+/*
+ * Meter slots. Each device of a version names a slot of the es_meters
+ * array; a device keeps its slot for as long as it stays in the active
+ * version (swaps and deltas keep its bucket). refs[] counts the versions
+ * (active, inactive) that name a slot. A slot no version names any more
+ * is free at once when only the inactive version named it (no frame reads
+ * that one), or after the next grace period when the active one did (a
+ * frame in flight may still hold the old device entry): pending until then.
+ */
+static int slots_init(struct xdpc *x)
 {
 	int err = idset_init(&x->active, x->max_devices);
 
 	if (!err)
 		err = idset_init(&x->next, x->max_devices);
+	x->nslots = bpf_map__max_entries(x->skel->maps.es_meters);
+	x->refs = calloc(x->nslots, sizeof(*x->refs));
+	x->free_slots = malloc((size_t)x->nslots * sizeof(*x->free_slots));
+	x->pending = malloc((size_t)x->nslots * sizeof(*x->pending));
+	if (!err && (!x->refs || !x->free_slots || !x->pending))
+		err = -ENOMEM;
+	x->nfree = 0;
+	x->npending = 0;
+	/* the lowest slot first */
+	for (uint32_t i = x->nslots; !err && i > 0; i--)
+		x->free_slots[x->nfree++] = i - 1;
 	return err;
 }
 
-static void idsets_free(struct xdpc *x)
+static void slots_free(struct xdpc *x)
 {
 	idset_free(&x->active);
 	idset_free(&x->next);
+	free(x->refs);
+	free(x->free_slots);
+	free(x->pending);
+}
+
+static void slot_release(struct xdpc *x, uint32_t slot, int in_flight)
+{
+	if (slot >= x->nslots || !x->refs[slot] || --x->refs[slot])
+		return;
+	if (in_flight)
+		x->pending[x->npending++] = slot;
+	else
+		x->free_slots[x->nfree++] = slot;
+}
+
+static void release_inactive(void *arg, uint32_t id, uint32_t slot)
+{
+	(void)id;
+	slot_release(arg, slot, 0);
+}
+
+/* Waits a grace period: then no frame holds a pending slot any more. */
+static void grace(struct xdpc *x)
+{
+	wait_readers();
+	while (x->npending)
+		x->free_slots[x->nfree++] = x->pending[--x->npending];
+	x->removed = 0;
+}
+
+/* A slot for a device new to the active version (to be zeroed). */
+static int slot_take(struct xdpc *x, uint32_t *slot)
+{
+	if (!x->nfree && x->npending)
+		grace(x);
+	if (!x->nfree)
+		return -ENOSPC;
+	*slot = x->free_slots[--x->nfree];
+	x->refs[*slot] = 1;
+	return 0;
+}
+
+/*
+ * Slots for the devices of @p in @set: a device of the active version
+ * keeps its slot (and bucket); a new one gets a free slot, zeroed (a full
+ * bucket) before any device entry names it.
+ */
+static int slots_assign(struct xdpc *x, struct idset *set, const struct es_policy *p)
+{
+	struct es_xdp_meter *zero = calloc(XDPC_BATCH, sizeof(*zero));
+	uint32_t *fresh = malloc(((size_t)p->ndevices + 1) * sizeof(*fresh));
+	uint32_t nfresh = 0, slot;
+	int err = 0;
+
+	if (!zero || !fresh) {
+		err = -ENOMEM;
+		goto out;
+	}
+	for (uint32_t i = 0; i < p->ndevices && !err; i++) {
+		uint32_t id = p->devices[i].id;
+
+		if (idset_get(&x->active, id, &slot)) {
+			if (set != &x->active)
+				x->refs[slot]++;
+		} else {
+			err = slot_take(x, &slot);
+			if (!err)
+				fresh[nfresh++] = slot;
+		}
+		if (!err && idset_put(set, id, slot) < 0)
+			err = -ENOSPC;
+	}
+	for (uint32_t i = 0; i < nfresh && !err; i += XDPC_BATCH) {
+		LIBBPF_OPTS(bpf_map_batch_opts, o);
+		__u32 n = nfresh - i < XDPC_BATCH ? nfresh - i : XDPC_BATCH;
+
+		err = bpf_map_update_batch(bpf_map__fd(x->skel->maps.es_meters),
+					   fresh + i, zero, &n, &o);
+	}
+out:
+	free(zero);
+	free(fresh);
+	return err;
+}
+
+/* @set := the devices of version @ver and their slots, as the map holds them. */
+static int devs_load(struct xdpc *x, __u32 ver, struct idset *set)
+{
+	struct es_xdp_device *vals = malloc(XDPC_BATCH * sizeof(*vals));
+	__u32 *keys = malloc(XDPC_BATCH * sizeof(*keys));
+	__u32 in = 0, next, count;
+	int err = 0, first = 1;
+
+	if (!vals || !keys) {
+		err = -ENOMEM;
+		goto out;
+	}
+	idset_clear(set);
+	for (;;) {
+		LIBBPF_OPTS(bpf_map_batch_opts, o);
+
+		count = XDPC_BATCH;
+		err = bpf_map_lookup_batch(dev_fd(x, ver), first ? NULL : &in, &next,
+					   keys, vals, &count, &o);
+		if (err && err != -ENOENT)
+			goto out;
+		for (__u32 i = 0; i < count; i++) {
+			if (vals[i].meter < x->nslots) {
+				idset_put(set, keys[i], vals[i].meter);
+				x->refs[vals[i].meter]++;
+			}
+		}
+		if (err == -ENOENT || !count)
+			break;
+		in = next;
+		first = 0;
+	}
+	err = 0;
+out:
+	free(vals);
+	free(keys);
+	return err;
+}
+
+/*
+ * The bookkeeping from the maps themselves (adoption, or a kernel error
+ * half way through a change): both versions' devices and slots.
+ */
+static int slots_rebuild(struct xdpc *x)
+{
+	int err;
+
+	memset(x->refs, 0, x->nslots * sizeof(*x->refs));
+	err = devs_load(x, active_dev(x), &x->active);
+	if (!err)
+		err = devs_load(x, active_dev(x) ^ 1, &x->next);
+	x->nfree = 0;
+	x->npending = 0;
+	for (uint32_t i = x->nslots; i > 0; i--)
+		if (!x->refs[i - 1])
+			x->free_slots[x->nfree++] = i - 1;
+	/* a frame of the process before may still hold a slot it freed */
+	grace(x);
+	return err;
 }
 
 int xdpc_open(struct xdpc **out, uint32_t max_devices)
@@ -136,12 +322,14 @@ int xdpc_open(struct xdpc **out, uint32_t max_devices)
 	if (err)
 		goto err_destroy;
 	x->prog_fd = bpf_program__fd(x->skel->progs.edgesteer_xdp);
-	err = idsets_init(x);
+	err = slots_init(x);
 	if (err)
-		goto err_destroy;
+		goto err_slots;
 	*out = x;
 	return 0;
 
+err_slots:
+	slots_free(x);
 err_destroy:
 	edgesteer_xdp__destroy(x->skel);
 err_free:
@@ -170,62 +358,6 @@ static int id_cmp(const void *a, const void *b)
 	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
 
 	return x < y ? -1 : x > y;
-}
-
-/* Every key of a hash map of __u32 keys (at most @cap), unsorted. */
-static int keys_dump(int fd, size_t value_size, uint32_t cap, uint32_t **out,
-		     uint32_t *n)
-{
-	void *vals = malloc(XDPC_BATCH * value_size);
-	uint32_t *keys = malloc(((size_t)cap + 1) * sizeof(*keys));
-	__u32 in = 0, next, count, got = 0;
-	int err = 0, first = 1;
-
-	if (!vals || !keys) {
-		err = -ENOMEM;
-		goto err_free;
-	}
-	for (;;) {
-		LIBBPF_OPTS(bpf_map_batch_opts, o);
-
-		count = XDPC_BATCH;
-		if (got + count > cap + 1)
-			count = cap + 1 - got;
-		err = bpf_map_lookup_batch(fd, first ? NULL : &in, &next, keys + got,
-					   vals, &count, &o);
-		if (err && err != -ENOENT)
-			goto err_free;
-		got += count;
-		if (err == -ENOENT || !count)
-			break;
-		in = next;
-		first = 0;
-	}
-	free(vals);
-	*out = keys;
-	*n = got;
-	return 0;
-
-err_free:
-	free(vals);
-	free(keys);
-	return err;
-}
-
-/* @set := the ids device version @ver holds. */
-static int ids_load(struct xdpc *x, __u32 ver, struct idset *set)
-{
-	uint32_t *ids, n;
-	int err = keys_dump(dev_fd(x, ver), sizeof(struct es_xdp_device),
-			    x->max_devices, &ids, &n);
-
-	if (err)
-		return err;
-	idset_clear(set);
-	for (uint32_t i = 0; i < n; i++)
-		idset_add(set, ids[i]);
-	free(ids);
-	return 0;
 }
 
 /*
@@ -313,9 +445,9 @@ int xdpc_adopt(struct xdpc **out, const char *dir, int ifindex,
 					&x->cfg))
 		err = neg_errno();
 	if (!err)
-		err = idsets_init(x);
+		err = slots_init(x);
 	if (!err)
-		err = ids_load(x, active_dev(x), &x->active);
+		err = slots_rebuild(x);
 	if (!err && ifindex)
 		err = adopt_attachment(x, ifindex, got);
 	if (err)
@@ -328,7 +460,7 @@ err_destroy:
 	if (x->prog_fd >= 0)
 		close(x->prog_fd);
 	edgesteer_xdp__destroy(x->skel);
-	idsets_free(x);
+	slots_free(x);
 err_free:
 	free(x);
 	return err;
@@ -345,7 +477,7 @@ void xdpc_close(struct xdpc *x)
 	    x->prog_fd != bpf_program__fd(x->skel->progs.edgesteer_xdp))
 		close(x->prog_fd);
 	edgesteer_xdp__destroy(x->skel);
-	idsets_free(x);
+	slots_free(x);
 	free(x);
 }
 
@@ -519,7 +651,7 @@ static int policy_valid(const struct es_policy *p, uint32_t max_devices)
 
 /* GCRA parameters: 1 kbit/s = 1000 bit/s, so a byte takes 8e6 / rate ns. */
 static void device_compile(const struct es_device *d, const struct es_app *apps,
-			   __u64 tick_ns, struct es_xdp_device *v)
+			   __u64 tick_ns, uint32_t meter, struct es_xdp_device *v)
 {
 	memset(v, 0, sizeof(*v));
 	v->ns_per_byte_q16 = (8000000ull << 16) / d->rate_kbps;
@@ -527,6 +659,7 @@ static void device_compile(const struct es_device *d, const struct es_app *apps,
 			    d->rate_kbps) + tick_ns;
 	v->rate_kbps = d->rate_kbps;
 	v->burst_bytes = d->burst_bytes;
+	v->meter = meter;
 	v->napps = d->napps;
 	for (unsigned int i = 0; i < d->napps; i++) {
 		v->apps[i].app_id = apps[i].app;
@@ -586,7 +719,9 @@ static int servers_clear(int fd, __u32 slot)
 	return 0;
 }
 
-static int devices_fill(int fd, const struct es_policy *p, __u64 tick_ns)
+/* The devices of @p into map @fd, each with its slot from @slots. */
+static int devices_fill(int fd, const struct es_policy *p, __u64 tick_ns,
+			const struct idset *slots)
 {
 	struct es_xdp_device *vals = malloc(XDPC_BATCH * sizeof(*vals));
 	__u32 *keys = malloc(XDPC_BATCH * sizeof(*keys));
@@ -602,10 +737,12 @@ static int devices_fill(int fd, const struct es_policy *p, __u64 tick_ns)
 
 		for (__u32 j = 0; j < n; j++) {
 			struct es_device d = device_of(p, i + j);
+			uint32_t slot = 0;
 
+			idset_get(slots, d.id, &slot);
 			keys[j] = d.id;
 			device_compile(&d, d.napps ? p->apps + d.apps_off : NULL,
-				       tick_ns, &vals[j]);
+				       tick_ns, slot, &vals[j]);
 		}
 		err = bpf_map_update_batch(fd, keys, vals, &n, &o);
 	}
@@ -640,11 +777,22 @@ int xdpc_prepare(struct xdpc *x, const struct es_policy *p)
 		return err;
 	/* the inactive version: no frame reads it (commit waited for that) */
 	x->prepared = 0;
-	err = map_clear(dev_fd(x, ver), sizeof(__u32), sizeof(struct es_xdp_device));
+	/*
+	 * a slot the active version named until a delta removed its device
+	 * may be named only by the inactive one now: let in-flight frames
+	 * finish with it before it is freed below
+	 */
+	if (x->removed)
+		grace(x);
+	idset_each(&x->next, release_inactive, x);
+	idset_clear(&x->next);
+	err = slots_assign(x, &x->next, p);
+	if (!err)
+		err = map_clear(dev_fd(x, ver), sizeof(__u32), sizeof(struct es_xdp_device));
 	if (!err)
 		err = servers_clear(srv, slot);
 	if (!err)
-		err = devices_fill(dev_fd(x, ver), p, x->tick_ns);
+		err = devices_fill(dev_fd(x, ver), p, x->tick_ns, &x->next);
 	if (!err)
 		err = servers_fill(srv, p, slot);
 	if (!err) {
@@ -657,9 +805,6 @@ int xdpc_prepare(struct xdpc *x, const struct es_policy *p)
 	}
 	if (err)
 		return err;
-	idset_clear(&x->next);
-	for (uint32_t i = 0; i < p->ndevices; i++)
-		idset_add(&x->next, p->devices[i].id);
 	x->prepared = 1;
 	return 0;
 }
@@ -669,45 +814,6 @@ void xdpc_abort(struct xdpc *x)
 	x->prepared = 0;
 }
 
-/*
- * Waits until every frame that may have read the old version is done.
- * XDP programs run inside RCU read-side sections (NAPI, test_run), and
- * MEMBARRIER_CMD_GLOBAL is a synchronize_rcu() from userspace.
- */
-static int wait_readers(void)
-{
-	if (syscall(__NR_membarrier, MEMBARRIER_CMD_GLOBAL, 0, 0) == 0)
-		return 0;
-	/* nohz_full kernels refuse it: a frame lasts microseconds */
-	usleep(50 * 1000);
-	return 0;
-}
-
-/* Deletes the meters of devices no longer in the active version. */
-static int meters_collect(struct xdpc *x)
-{
-	int fd = bpf_map__fd(x->skel->maps.es_meters);
-	uint32_t *keys, n, nstale = 0;
-	int err;
-
-	err = keys_dump(fd, sizeof(struct es_xdp_meter),
-			bpf_map__max_entries(x->skel->maps.es_meters), &keys, &n);
-	if (err)
-		return err;
-	for (uint32_t i = 0; i < n; i++)
-		if (!idset_has(&x->active, keys[i]))
-			keys[nstale++] = keys[i];
-	for (uint32_t i = 0; i < nstale && !err; i += XDPC_BATCH) {
-		LIBBPF_OPTS(bpf_map_batch_opts, o);
-		__u32 c = nstale - i < XDPC_BATCH ? nstale - i : XDPC_BATCH;
-
-		err = bpf_map_delete_batch(fd, keys + i, &c, &o);
-		if (err == -ENOENT)	/* raced with nothing we care about */
-			err = 0;
-	}
-	free(keys);
-	return err;
-}
 
 int xdpc_commit(struct xdpc *x)
 {
@@ -727,9 +833,7 @@ int xdpc_commit(struct xdpc *x)
 	swap = x->active;
 	x->active = x->next;
 	x->next = swap;
-	wait_readers();
-	/* bookkeeping: the table is live whatever happens here */
-	meters_collect(x);
+	grace(x);
 	return 0;
 }
 
@@ -809,9 +913,9 @@ err_free:
 	return err;
 }
 
+/* Removes @rm from the active version; their slots wait for a grace period. */
 static int devices_remove(struct xdpc *x, uint32_t *rm, uint32_t nrm)
 {
-	int meters = bpf_map__fd(x->skel->maps.es_meters);
 	int err = 0;
 
 	for (uint32_t i = 0; i < nrm && !err; i += XDPC_BATCH) {
@@ -820,13 +924,15 @@ static int devices_remove(struct xdpc *x, uint32_t *rm, uint32_t nrm)
 
 		err = bpf_map_delete_batch(dev_fd(x, active_dev(x)), rm + i, &n, &o);
 	}
-	/*
-	 * A frame that read the device just before it went may make its
-	 * meter again; the next commit collects such a straggler.
-	 */
-	for (uint32_t i = 0; i < nrm && !err; i++)
-		if (bpf_map_delete_elem(meters, &rm[i]) && errno != ENOENT)
-			err = neg_errno();
+	for (uint32_t i = 0; i < nrm && !err; i++) {
+		uint32_t slot;
+
+		if (idset_get(&x->active, rm[i], &slot)) {
+			idset_del(&x->active, rm[i]);
+			slot_release(x, slot, 1);
+			x->removed = 1;
+		}
+	}
 	return err;
 }
 
@@ -846,7 +952,7 @@ static int servers_swap(struct xdpc *x, const struct es_policy *d)
 	c.active ^= ES_XDP_ACTIVE_SRV;
 	err = cfg_write(x, &c);
 	if (!err)
-		wait_readers();	/* the old slot is free for the next change */
+		grace(x);	/* the old slot is free for the next change */
 	return err;
 }
 
@@ -869,7 +975,9 @@ static int delta_apply(struct xdpc *x, const struct es_policy *d,
 	 */
 	err = devices_remove(x, rms, nrm);
 	if (!err)
-		err = devices_fill(dev_fd(x, ver), d, x->tick_ns);
+		err = slots_assign(x, &x->active, d);
+	if (!err)
+		err = devices_fill(dev_fd(x, ver), d, x->tick_ns, &x->active);
 	if (!err && (flags & XDPC_DELTA_SERVERS))
 		err = servers_swap(x, d);
 	if (!err && bpf_map_lookup_elem(tables, &ver, &t))
@@ -881,15 +989,8 @@ static int delta_apply(struct xdpc *x, const struct es_policy *d,
 		if (bpf_map_update_elem(tables, &ver, &t, BPF_ANY))
 			err = neg_errno();
 	}
-	if (err) {
-		/* a kernel error half way: learn what the map holds now */
-		ids_load(x, ver, &x->active);
-	} else {
-		for (uint32_t i = 0; i < nrm; i++)
-			idset_del(&x->active, rms[i]);
-		for (uint32_t i = 0; i < d->ndevices; i++)
-			idset_add(&x->active, d->devices[i].id);
-	}
+	if (err)	/* a kernel error half way: learn what the maps hold */
+		slots_rebuild(x);
 	free(rms);
 	return err;
 }
@@ -961,8 +1062,11 @@ out:
 
 int xdpc_read_meter(struct xdpc *x, uint32_t device_id, struct es_xdp_meter *out)
 {
-	if (bpf_map_lookup_elem(bpf_map__fd(x->skel->maps.es_meters), &device_id,
-				out))
+	uint32_t slot;
+
+	if (!idset_get(&x->active, device_id, &slot))
+		return -ENOENT;
+	if (bpf_map_lookup_elem(bpf_map__fd(x->skel->maps.es_meters), &slot, out))
 		return neg_errno();
 	return 0;
 }

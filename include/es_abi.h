@@ -79,7 +79,8 @@ struct es_xdp_device {
 				 * one tick of the coarse clock (docs/xdp.md) */
 	__u32 rate_kbps;	/* as pushed, for people reading the map */
 	__u32 burst_bytes;
-	__u32 flags;		/* reserved, 0 */
+	__u32 meter;		/* the device's slot in es_meters, kept by the
+				 * loader while the device stays in a version */
 	__u8 napps;
 	__u8 pad[3];
 	struct es_xdp_app apps[ES_XDP_APPS];
@@ -94,8 +95,9 @@ struct es_xdp_server_key {
 };
 
 /*
- * es_meters (key: __u32 device id), shared by all CPUs and kept across
- * table swaps. tat_ns is GCRA's theoretical arrival time (CLOCK_MONOTONIC),
+ * es_meters (array; key: the device's es_xdp_device.meter slot), shared by
+ * all CPUs and kept across table swaps and deltas for as long as the
+ * device stays. tat_ns is GCRA's theoretical arrival time (CLOCK_MONOTONIC),
  * moved only by compare-and-swap; the per-device counters live on the same
  * cache line, which every frame of the device writes anyway.
  */
@@ -113,7 +115,7 @@ struct es_xdp_stats {
 	__u64 action[ES_XDP_NACTION];	/* by XDP action returned */
 	__u64 no_xsk;		/* redirect fell back to XDP_PASS: no socket */
 	__u64 unknown_control;	/* UNKNOWN_DEVICE handed to the control plane */
-	__u64 meter_full;	/* no meter slot left: frame let through */
+	__u64 meter_full;	/* meter slot out of range (never): let through */
 	__u64 meter_contended;	/* CAS retries ran out: frame dropped */
 };
 
