@@ -429,6 +429,82 @@ static void test_swap_under_load(void **state)
 		assert_true(seen[v] > 0);
 }
 
+static void *delta_loop(void *arg)
+{
+	struct swapper *s = arg;
+	struct es_device d = ver_dev;
+	struct es_policy p;
+	cpu_set_t set;
+
+	CPU_ZERO(&set);
+	CPU_SET(0, &set);
+	pthread_setaffinity_np(pthread_self(), sizeof(set), &set);
+	memset(&p, 0, sizeof(p));
+	p.devices = &d;
+	p.ndevices = 1;
+	p.napps = 1;
+	while (!*s->stop && !s->err) {
+		/* DEV's placement and burst change with every delta */
+		p.apps = &ver_app[s->swaps & 1 ? V_LOCAL : V_EDGE];
+		d.burst_bytes = (1u << 30) - (uint32_t)(s->swaps & 1);
+		p.epoch = s->swaps;
+		s->err = xdpc_push_delta(x, &p, NULL, 0, 0);
+		s->swaps++;
+	}
+	return NULL;
+}
+
+/*
+ * Deltas replacing DEV back and forth while CPU 1 judges its frames: each
+ * frame is FORWARD or LOCAL, never anything else, and DEV keeps its meter
+ * (slot) throughout, so the meter counted every frame.
+ */
+static void test_delta_under_load(void **state)
+{
+	unsigned long edge = 0, local = 0, other = 0, frames = 0;
+	struct swapper s;
+	struct es_xdp_meter m0, m1;
+	volatile int stop = 0;
+	struct timespec t0, t;
+	pthread_t th;
+	cpu_set_t set;
+
+	(void)state;
+	if (libbpf_num_possible_cpus() < 2 || sysconf(_SC_NPROCESSORS_ONLN) < 2)
+		skip();
+	push_version(V_EDGE);
+	assert_int_equal(xdpc_read_meter(x, DEV, &m0), 0);
+	CPU_ZERO(&set);
+	CPU_SET(1, &set);
+	assert_int_equal(sched_setaffinity(0, sizeof(set), &set), 0);
+	s = (struct swapper){ .stop = &stop };
+	assert_int_equal(pthread_create(&th, NULL, delta_loop, &s), 0);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	do {
+		uint32_t ret;
+		int v = verdict_once(1, &ret);
+
+		frames++;
+		if (v == ESOP_V_FORWARD && ret == XDP_PASS)
+			edge++;
+		else if (v == ESOP_V_LOCAL && ret == XDP_PASS)
+			local++;
+		else
+			other++;
+		clock_gettime(CLOCK_MONOTONIC, &t);
+	} while ((uint64_t)(t.tv_sec - t0.tv_sec) * 1000000000ull +
+		 (uint64_t)t.tv_nsec - (uint64_t)t0.tv_nsec < SWAP_NS / 2);
+	stop = 1;
+	pthread_join(th, NULL);
+	printf("delta: %lu deltas, %lu frames: edge %lu, local %lu, other %lu\n",
+	       s.swaps, frames, edge, local, other);
+	assert_int_equal(s.err, 0);
+	assert_int_equal(other, 0);
+	assert_true(edge > 0 && local > 0);
+	assert_int_equal(xdpc_read_meter(x, DEV, &m1), 0);
+	assert_int_equal(m1.packets - m0.packets, frames);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -440,6 +516,7 @@ int main(void)
 		cmocka_unit_test(test_pinned_maps),
 		cmocka_unit_test(test_delta),
 		cmocka_unit_test(test_swap_under_load),
+		cmocka_unit_test(test_delta_under_load),
 	};
 	int err;
 
