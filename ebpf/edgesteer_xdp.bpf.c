@@ -90,6 +90,9 @@ struct {
 	__type(value, __u32);
 } xsks_map SEC(".maps");
 
+/* ns per jiffy (TICK_NSEC); the loader sets it before load */
+const volatile __u64 es_tick_ns = 4000000;
+
 #define READ_ONCE_U32(x) (*(volatile __u32 *)&(x))
 #define READ_ONCE_U64(x) (*(volatile __u64 *)&(x))
 
@@ -165,7 +168,7 @@ static __always_inline int judge_uplink(__u32 ver, const struct esop_pkt *pkt,
 	if (!m) {
 		st->meter_full++;
 	} else {
-		conforms = meter_conforms(m, d, bpf_ktime_get_coarse_ns(), len);
+		conforms = meter_conforms(m, d, bpf_jiffies64() * es_tick_ns, len);
 		if (conforms < 0) {
 			st->meter_contended++;
 			conforms = 0;

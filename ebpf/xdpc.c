@@ -64,9 +64,10 @@ static __u32 active_srv(const struct xdpc *x)
 }
 
 /*
- * The meter reads bpf_ktime_get_coarse_ns(), which moves once a tick: the
- * tolerance of every device grows by one tick so that no frame the exact
- * clock would pass is refused (docs/xdp.md).
+ * The meter's clock is bpf_jiffies64() x the tick, which moves once a tick:
+ * the tolerance of every device grows by one tick so that no frame the
+ * exact clock would pass is refused (docs/xdp.md). The coarse clock's
+ * resolution is the tick (TICK_NSEC).
  */
 static __u64 coarse_tick_ns(void)
 {
@@ -80,6 +81,12 @@ static __u64 coarse_tick_ns(void)
 static int dev_fd(const struct xdpc *x, __u32 ver)
 {
 	return bpf_map__fd(ver ? x->skel->maps.es_dev1 : x->skel->maps.es_dev0);
+}
+
+/* Buffer entries for @n items sent XDPC_BATCH at a time (a delta is small). */
+static size_t batch_of(uint32_t n)
+{
+	return n < XDPC_BATCH ? (n ? n : 1) : XDPC_BATCH;
 }
 
 static int cfg_write(struct xdpc *x, const struct es_xdp_cfg *cfg)
@@ -189,7 +196,7 @@ static int slot_take(struct xdpc *x, uint32_t *slot)
  */
 static int slots_assign(struct xdpc *x, struct idset *set, const struct es_policy *p)
 {
-	struct es_xdp_meter *zero = calloc(XDPC_BATCH, sizeof(*zero));
+	struct es_xdp_meter *zero = calloc(batch_of(p->ndevices), sizeof(*zero));
 	uint32_t *fresh = malloc(((size_t)p->ndevices + 1) * sizeof(*fresh));
 	uint32_t nfresh = 0, slot;
 	int err = 0;
@@ -318,6 +325,8 @@ int xdpc_open(struct xdpc **out, uint32_t max_devices)
 		err = bpf_map__set_max_entries(x->skel->maps.es_meters, meters);
 	if (err)
 		goto err_destroy;
+	/* the meter's clock is jiffies x this (docs/xdp.md) */
+	x->skel->rodata->es_tick_ns = x->tick_ns;
 	err = edgesteer_xdp__load(x->skel);
 	if (err)
 		goto err_destroy;
@@ -723,8 +732,8 @@ static int servers_clear(int fd, __u32 slot)
 static int devices_fill(int fd, const struct es_policy *p, __u64 tick_ns,
 			const struct idset *slots)
 {
-	struct es_xdp_device *vals = malloc(XDPC_BATCH * sizeof(*vals));
-	__u32 *keys = malloc(XDPC_BATCH * sizeof(*keys));
+	struct es_xdp_device *vals = malloc(batch_of(p->ndevices) * sizeof(*vals));
+	__u32 *keys = malloc(batch_of(p->ndevices) * sizeof(*keys));
 	int err = 0;
 
 	if (!vals || !keys) {

@@ -76,7 +76,7 @@ struct es_xdp_app {
 struct es_xdp_device {
 	__u64 ns_per_byte_q16;	/* emission interval per byte, ns << 16 */
 	__u64 tau_ns;		/* tolerance: burst_bytes at the rate plus
-				 * one tick of the coarse clock (docs/xdp.md) */
+				 * one tick of the meter's clock (docs/xdp.md) */
 	__u32 rate_kbps;	/* as pushed, for people reading the map */
 	__u32 burst_bytes;
 	__u32 meter;		/* the device's slot in es_meters, kept by the
