@@ -370,6 +370,25 @@ static int id_cmp(const void *a, const void *b)
 }
 
 /*
+ * Whether the map pinned as @fd is the one this build's program declares
+ * (a pin left by another build: -EPROTO, adopt nothing).
+ */
+static int map_fits(const struct bpf_map *m, int fd)
+{
+	struct bpf_map_info info;
+	__u32 len = sizeof(info);
+
+	memset(&info, 0, sizeof(info));
+	if (bpf_obj_get_info_by_fd(fd, &info, &len))
+		return neg_errno();
+	if (info.type != (__u32)bpf_map__type(m) ||
+	    info.key_size != bpf_map__key_size(m) ||
+	    info.value_size != bpf_map__value_size(m))
+		return -EPROTO;
+	return 0;
+}
+
+/*
  * Takes the maps pinned in @dir over (libbpf reuses their fds and their
  * sizes instead of creating new ones), and the program pinned beside
  * them; nothing is loaded and nothing a frame sees changes.
@@ -395,7 +414,9 @@ static int adopt_pins(struct xdpc *x, const char *dir)
 		fd = bpf_obj_get(path);
 		if (fd < 0)
 			return neg_errno();
-		err = bpf_map__reuse_fd(m, fd);	/* dups fd */
+		err = map_fits(m, fd);
+		if (!err)
+			err = bpf_map__reuse_fd(m, fd);	/* dups fd */
 		close(fd);
 		if (err)
 			return err;

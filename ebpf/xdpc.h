@@ -44,7 +44,8 @@ int xdpc_open(struct xdpc **out, uint32_t max_devices);
  * counters, meters and xsks_map, without a gap in service. With @ifindex
  * > 0 the program must be attached there (*got: its mode) and the handle
  * detaches it later. -ENOENT: nothing pinned there; -ESRCH: pinned but not
- * attached at @ifindex (adopt with 0, then xdpc_attach()).
+ * attached at @ifindex (adopt with 0, then xdpc_attach()); -EPROTO: pinned
+ * by a build whose maps differ (detach and unpin it by hand, start fresh).
  */
 int xdpc_adopt(struct xdpc **out, const char *dir, int ifindex,
 	       enum xdpc_mode *got);

@@ -135,6 +135,8 @@ static void assert_pins_root_only(void)
 	assert_int_equal(n, 9);		/* the program and its eight maps */
 }
 
+static int remove_pins(void **state);
+
 static void test_restart_adopts(void **state)
 {
 	struct es_xdp_stats st;
@@ -212,6 +214,28 @@ static void test_restart_adopts(void **state)
 	close(fd);
 }
 
+/* Pins left by another build (a map of another size): refused, not adopted. */
+static void test_foreign_pins_refused(void **state)
+{
+	char path[PATH_MAX];
+	struct xdpc *a, *y;
+	int fd;
+
+	(void)state;
+	assert_int_equal(xdpc_open(&a, 16), 0);
+	assert_int_equal(xdpc_pin(a, dir), 0);
+	snprintf(path, sizeof(path), "%s/es_cfg", dir);
+	assert_int_equal(unlink(path), 0);
+	fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "es_cfg", 4, 16, 1, NULL);
+	assert_true(fd >= 0);
+	assert_int_equal(bpf_obj_pin(fd, path), 0);
+	close(fd);
+	assert_int_equal(xdpc_adopt(&y, dir, 0, NULL), -EPROTO);
+	assert_int_equal(xdpc_detach_and_unpin(a), 0);
+	xdpc_close(a);
+	assert_int_equal(access(dir, F_OK), -1);
+}
+
 /* Whatever failed, no pin outlives the test (the namespace goes with it). */
 static int remove_pins(void **state)
 {
@@ -235,7 +259,8 @@ static int remove_pins(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_restart_adopts),
+		cmocka_unit_test_teardown(test_restart_adopts, remove_pins),
+		cmocka_unit_test_teardown(test_foreign_pins_refused, remove_pins),
 	};
 	struct xdpc *probe;
 	int err;
@@ -255,5 +280,5 @@ int main(void)
 	other_len = xdp_frame(other, sizeof(other), 2, OTHER, APP, 200);
 	if (ifindex <= 0 || frame_len < 0 || other_len < 0)
 		return 1;
-	return cmocka_run_group_tests(tests, NULL, remove_pins);
+	return cmocka_run_group_tests(tests, NULL, NULL);
 }
