@@ -18,6 +18,7 @@
 
 #include "edgesteer_xdp.skel.h"
 #include "idset.h"
+#include "slots.h"
 
 _Static_assert(ES_XDP_APPS == ES_MAX_APPS_PER_DEVICE, "app slots differ");
 _Static_assert(ES_XDP_SERVERS == 2 * ES_MAX_SERVERS, "server slots differ");
@@ -37,12 +38,7 @@ struct xdpc {
 	char pin_dir[PATH_MAX];		/* pinned there when non-empty */
 	struct idset active;		/* device id -> meter slot, active version */
 	struct idset next;		/* ... of the inactive (prepared) one */
-	uint8_t *refs;			/* per meter slot: versions naming it */
-	uint32_t *free_slots;		/* named by nothing, used by no frame */
-	uint32_t nfree;
-	uint32_t *pending;		/* named by nothing, maybe by a frame */
-	uint32_t npending;
-	uint32_t nslots;
+	struct slots slots;		/* of es_meters */
 	int removed;			/* a delta removed devices since the last
 					 * grace period */
 };
@@ -115,78 +111,53 @@ static int wait_readers(void)
 }
 
 /*
- * Meter slots. Each device of a version names a slot of the es_meters
- * array; a device keeps its slot for as long as it stays in the active
- * version (swaps and deltas keep its bucket). refs[] counts the versions
- * (active, inactive) that name a slot. A slot no version names any more
- * is free at once when only the inactive version named it (no frame reads
- * that one), or after the next grace period when the active one did (a
- * frame in flight may still hold the old device entry): pending until then.
+ * Meter slots (slots.h): a device keeps its slot for as long as it stays in
+ * the active version, so swaps and deltas keep its bucket.
  */
-static int slots_init(struct xdpc *x)
+static int slots_open(struct xdpc *x)
 {
 	int err = idset_init(&x->active, x->max_devices);
 
 	if (!err)
 		err = idset_init(&x->next, x->max_devices);
-	x->nslots = bpf_map__max_entries(x->skel->maps.es_meters);
-	x->refs = calloc(x->nslots, sizeof(*x->refs));
-	x->free_slots = malloc((size_t)x->nslots * sizeof(*x->free_slots));
-	x->pending = malloc((size_t)x->nslots * sizeof(*x->pending));
-	if (!err && (!x->refs || !x->free_slots || !x->pending))
-		err = -ENOMEM;
-	x->nfree = 0;
-	x->npending = 0;
-	/* the lowest slot first */
-	for (uint32_t i = x->nslots; !err && i > 0; i--)
-		x->free_slots[x->nfree++] = i - 1;
+	if (!err)
+		err = slots_init(&x->slots, bpf_map__max_entries(x->skel->maps.es_meters));
 	return err;
 }
 
-static void slots_free(struct xdpc *x)
+static void slots_close(struct xdpc *x)
 {
 	idset_free(&x->active);
 	idset_free(&x->next);
-	free(x->refs);
-	free(x->free_slots);
-	free(x->pending);
-}
-
-static void slot_release(struct xdpc *x, uint32_t slot, int in_flight)
-{
-	if (slot >= x->nslots || !x->refs[slot] || --x->refs[slot])
-		return;
-	if (in_flight)
-		x->pending[x->npending++] = slot;
-	else
-		x->free_slots[x->nfree++] = slot;
+	slots_free(&x->slots);
 }
 
 static void release_inactive(void *arg, uint32_t id, uint32_t slot)
 {
+	struct xdpc *x = arg;
+
 	(void)id;
-	slot_release(arg, slot, 0);
+	slots_unref(&x->slots, slot, 0);
 }
 
 /* Waits a grace period: then no frame holds a pending slot any more. */
 static void grace(struct xdpc *x)
 {
 	wait_readers();
-	while (x->npending)
-		x->free_slots[x->nfree++] = x->pending[--x->npending];
+	slots_grace_done(&x->slots);
 	x->removed = 0;
 }
 
 /* A slot for a device new to the active version (to be zeroed). */
 static int slot_take(struct xdpc *x, uint32_t *slot)
 {
-	if (!x->nfree && x->npending)
+	int err = slots_take(&x->slots, slot);
+
+	if (err == -EAGAIN) {
 		grace(x);
-	if (!x->nfree)
-		return -ENOSPC;
-	*slot = x->free_slots[--x->nfree];
-	x->refs[*slot] = 1;
-	return 0;
+		err = slots_take(&x->slots, slot);
+	}
+	return err;
 }
 
 /*
@@ -210,7 +181,7 @@ static int slots_assign(struct xdpc *x, struct idset *set, const struct es_polic
 
 		if (idset_get(&x->active, id, &slot)) {
 			if (set != &x->active)
-				x->refs[slot]++;
+				slots_ref(&x->slots, slot);
 		} else {
 			err = slot_take(x, &slot);
 			if (!err)
@@ -254,9 +225,9 @@ static int devs_load(struct xdpc *x, __u32 ver, struct idset *set)
 		if (err && err != -ENOENT)
 			goto out;
 		for (__u32 i = 0; i < count; i++) {
-			if (vals[i].meter < x->nslots) {
+			if (vals[i].meter < x->slots.n) {
 				idset_put(set, keys[i], vals[i].meter);
-				x->refs[vals[i].meter]++;
+				slots_ref(&x->slots, vals[i].meter);
 			}
 		}
 		if (err == -ENOENT || !count)
@@ -279,15 +250,11 @@ static int slots_rebuild(struct xdpc *x)
 {
 	int err;
 
-	memset(x->refs, 0, x->nslots * sizeof(*x->refs));
+	slots_reset(&x->slots);
 	err = devs_load(x, active_dev(x), &x->active);
 	if (!err)
 		err = devs_load(x, active_dev(x) ^ 1, &x->next);
-	x->nfree = 0;
-	x->npending = 0;
-	for (uint32_t i = x->nslots; i > 0; i--)
-		if (!x->refs[i - 1])
-			x->free_slots[x->nfree++] = i - 1;
+	slots_settle(&x->slots);
 	/* a frame of the process before may still hold a slot it freed */
 	grace(x);
 	return err;
@@ -331,14 +298,14 @@ int xdpc_open(struct xdpc **out, uint32_t max_devices)
 	if (err)
 		goto err_destroy;
 	x->prog_fd = bpf_program__fd(x->skel->progs.edgesteer_xdp);
-	err = slots_init(x);
+	err = slots_open(x);
 	if (err)
 		goto err_slots;
 	*out = x;
 	return 0;
 
 err_slots:
-	slots_free(x);
+	slots_close(x);
 err_destroy:
 	edgesteer_xdp__destroy(x->skel);
 err_free:
@@ -475,7 +442,7 @@ int xdpc_adopt(struct xdpc **out, const char *dir, int ifindex,
 					&x->cfg))
 		err = neg_errno();
 	if (!err)
-		err = slots_init(x);
+		err = slots_open(x);
 	if (!err)
 		err = slots_rebuild(x);
 	if (!err && ifindex)
@@ -490,7 +457,7 @@ err_destroy:
 	if (x->prog_fd >= 0)
 		close(x->prog_fd);
 	edgesteer_xdp__destroy(x->skel);
-	slots_free(x);
+	slots_close(x);
 err_free:
 	free(x);
 	return err;
@@ -507,7 +474,7 @@ void xdpc_close(struct xdpc *x)
 	    x->prog_fd != bpf_program__fd(x->skel->progs.edgesteer_xdp))
 		close(x->prog_fd);
 	edgesteer_xdp__destroy(x->skel);
-	slots_free(x);
+	slots_close(x);
 	free(x);
 }
 
@@ -959,7 +926,7 @@ static int devices_remove(struct xdpc *x, uint32_t *rm, uint32_t nrm)
 
 		if (idset_get(&x->active, rm[i], &slot)) {
 			idset_del(&x->active, rm[i]);
-			slot_release(x, slot, 1);
+			slots_unref(&x->slots, slot, 1);
 			x->removed = 1;
 		}
 	}

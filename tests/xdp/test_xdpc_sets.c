@@ -1,9 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The loader's id set (ebpf/idset.c) against a plain array of flags:
- * random adds, value updates and removes of few ids in a small table, so probe runs
- * collide, wrap around the end and get holes punched in them.
+ * The loader's bookkeeping. Its id set (ebpf/idset.c) against a plain
+ * array of flags: random adds, value updates and removes of few ids in a
+ * small table, so probe runs collide, wrap around the end and get holes
+ * punched in them. Its meter slot allocator (ebpf/slots.c): when a slot
+ * is free at once, when only after a grace period, and rebuilding.
  */
+#include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -13,6 +16,7 @@
 #include <cmocka.h>
 
 #include "idset.h"
+#include "slots.h"
 
 #define IDS	200u
 #define OPS	200000u
@@ -75,10 +79,51 @@ static void test_matches_reference(void **state)
 	}
 }
 
+static void test_slots_lifecycle(void **state)
+{
+	struct slots s;
+	uint32_t a;
+
+	(void)state;
+	assert_int_equal(slots_init(&s, 3), 0);
+	for (uint32_t i = 0; i < 3; i++) {
+		assert_int_equal(slots_take(&s, &a), 0);
+		assert_int_equal(a, i);			/* lowest first */
+	}
+	assert_int_equal(slots_take(&s, &a), -ENOSPC);
+	/* named by the active version only: pending until a grace period */
+	slots_unref(&s, 1, 1);
+	assert_int_equal(slots_take(&s, &a), -EAGAIN);
+	slots_grace_done(&s);
+	assert_int_equal(slots_take(&s, &a), 0);
+	assert_int_equal(a, 1);
+	/* named by both versions: free only when neither does */
+	slots_ref(&s, 2);
+	slots_unref(&s, 2, 1);
+	assert_int_equal(slots_take(&s, &a), -ENOSPC);
+	slots_unref(&s, 2, 0);				/* the inactive one: at once */
+	assert_int_equal(slots_take(&s, &a), 0);
+	assert_int_equal(a, 2);
+	/* out of range and extra unrefs change nothing */
+	slots_ref(&s, 7);
+	slots_unref(&s, 7, 0);
+	/* rebuilt: only slot 1 named */
+	slots_reset(&s);
+	slots_ref(&s, 1);
+	slots_settle(&s);
+	assert_int_equal(slots_take(&s, &a), 0);
+	assert_int_equal(a, 0);
+	assert_int_equal(slots_take(&s, &a), 0);
+	assert_int_equal(a, 2);
+	assert_int_equal(slots_take(&s, &a), -ENOSPC);
+	slots_free(&s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_matches_reference),
+		cmocka_unit_test(test_slots_lifecycle),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
