@@ -3,15 +3,21 @@
  * Restart without a gap (fail-static): a child process loads the
  * classifier, attaches it to lo (generic mode) in a network namespace of
  * this test's own, pins it, pushes a table, judges a few frames and is
- * killed with SIGKILL. The attached program keeps judging by that table;
- * a second handle adopts the pins, reads the same counters and meter,
- * pushes a new table that takes effect, closes (still serving), adopts
- * again, and shuts down cleanly. Pins are root only (0600, dir 0700).
+ * killed with SIGKILL. The attached program keeps judging by that table,
+ * through BPF_PROG_TEST_RUN on its fd and for real datagrams over lo; a
+ * second handle adopts the pins, reads the same counters and meter,
+ * pushes a new table that takes effect (on both again), closes (still
+ * serving), adopts again, and shuts down cleanly. Pins are root only (0600,
+ * dir 0700); pins of another build are refused.
  */
 #include <dirent.h>
 #include <limits.h>
 #include <errno.h>
+#include <arpa/inet.h>
 #include <net/if.h>
+#include <netinet/in.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
 #include <sched.h>
 #include <setjmp.h>
 #include <signal.h>
@@ -111,6 +117,48 @@ static uint32_t run_ret(int fd, const uint8_t *f, int len)
 	return ret;
 }
 
+/*
+ * lo of this test's namespace, up: the ESOP header and payload of @f (a
+ * TENSOR of DEV) sent as a UDP datagram to 127.0.0.1:7447 crosses the
+ * attached program (generic XDP runs on lo's receive path) and, with no
+ * AF_XDP socket bound, is passed on to the socket listening there.
+ */
+static int lo_up(void)
+{
+	struct ifreq ifr;
+	int fd = socket(AF_INET, SOCK_DGRAM, 0), err;
+
+	if (fd < 0)
+		return -errno;
+	memset(&ifr, 0, sizeof(ifr));
+	strcpy(ifr.ifr_name, "lo");
+	err = ioctl(fd, SIOCGIFFLAGS, &ifr);
+	ifr.ifr_flags |= IFF_UP;
+	if (!err)
+		err = ioctl(fd, SIOCSIFFLAGS, &ifr);
+	close(fd);
+	return err ? -errno : 0;
+}
+
+static void send_over_lo(const uint8_t *f, int len)
+{
+	struct sockaddr_in to = { .sin_family = AF_INET, .sin_port = htons(7447),
+				  .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	int hdrs = 14 + 20 + 8;		/* Ethernet, IPv4, UDP of xdp_frame() */
+	int rx = socket(AF_INET, SOCK_DGRAM, 0), tx = socket(AF_INET, SOCK_DGRAM, 0);
+	uint8_t got[512];
+
+	assert_true(rx >= 0 && tx >= 0);
+	assert_int_equal(bind(rx, (struct sockaddr *)&to, sizeof(to)), 0);
+	assert_int_equal(sendto(tx, f + hdrs, (size_t)(len - hdrs), 0,
+				(struct sockaddr *)&to, sizeof(to)), len - hdrs);
+	/* delivered: the program said XDP_PASS (redirect with no socket bound) */
+	assert_int_equal(recv(rx, got, sizeof(got), 0), len - hdrs);
+	assert_memory_equal(got, f + hdrs, (size_t)(len - hdrs));
+	close(rx);
+	close(tx);
+}
+
 static void assert_pins_root_only(void)
 {
 	struct dirent *e;
@@ -170,6 +218,7 @@ static void test_restart_adopts(void **state)
 	assert_true(fd >= 0);
 	assert_int_equal(run_ret(fd, frame, frame_len), XDP_PASS);	/* FORWARD */
 	assert_int_equal(run_ret(fd, other, other_len), XDP_DROP);	/* unknown */
+	send_over_lo(frame, frame_len);				/* real traffic */
 	assert_pins_root_only();
 
 	/* a restarted daemon adopts: same program, counters, meter */
@@ -177,18 +226,19 @@ static void test_restart_adopts(void **state)
 	assert_int_equal(mode, XDPC_MODE_SKB);
 	assert_int_equal(fd_prog_id(xdpc_prog_fd(x)), id);
 	assert_int_equal(xdpc_read_stats(x, &st), 0);
-	assert_int_equal(st.verdict[ESOP_V_FORWARD], CHILD_FRAMES + 1);
+	assert_int_equal(st.verdict[ESOP_V_FORWARD], CHILD_FRAMES + 2);
 	assert_int_equal(st.verdict[ESOP_V_UNKNOWN_DEVICE], 1);
 	assert_int_equal(xdpc_read_meter(x, DEV, &m), 0);
-	assert_int_equal(m.packets, CHILD_FRAMES + 1);
+	assert_int_equal(m.packets, CHILD_FRAMES + 2);
 
 	/* its new table takes effect on the attached program */
 	assert_int_equal(push_table_b(x), 0);
 	assert_int_equal(run_ret(fd, frame, frame_len), XDP_PASS);
+	send_over_lo(frame, frame_len);
 	assert_int_equal(xdpc_read_stats(x, &st), 0);
-	assert_int_equal(st.verdict[ESOP_V_LOCAL], 1);
+	assert_int_equal(st.verdict[ESOP_V_LOCAL], 2);
 	assert_int_equal(xdpc_read_meter(x, DEV, &m), 0);
-	assert_int_equal(m.packets, CHILD_FRAMES + 2);	/* kept across the swap */
+	assert_int_equal(m.packets, CHILD_FRAMES + 4);	/* kept across the swap */
 
 	/* a plain close of a pinned handle leaves it serving */
 	xdpc_close(x);
@@ -197,7 +247,7 @@ static void test_restart_adopts(void **state)
 	assert_int_equal(xdpc_active_version(x), 0);	/* A was 1, B flipped back */
 	assert_int_equal(run_ret(fd, frame, frame_len), XDP_PASS);
 	assert_int_equal(xdpc_read_stats(x, &st), 0);
-	assert_int_equal(st.verdict[ESOP_V_LOCAL], 2);
+	assert_int_equal(st.verdict[ESOP_V_LOCAL], 3);
 
 	/* pinned but not attached there: not adoptable at that interface */
 	assert_int_equal(xdpc_detach(x), 0);
@@ -275,6 +325,10 @@ int main(void)
 		return 77;
 	}
 	ifindex = (int)if_nametoindex("lo");
+	if (lo_up()) {
+		fprintf(stderr, "error: cannot bring lo up in the test's namespace\n");
+		return 1;
+	}
 	snprintf(dir, sizeof(dir), "/sys/fs/bpf/edgesteer-adopt-%d", (int)getpid());
 	frame_len = xdp_frame(frame, sizeof(frame), 2, DEV, APP, 200);
 	other_len = xdp_frame(other, sizeof(other), 2, OTHER, APP, 200);
