@@ -11,14 +11,16 @@
  *   UNKNOWN_DEVICE (control)          -> xsks_map[rx queue], XDP_PASS when
  *                                        no AF_XDP socket is bound there
  *
- * Versions: es_cfg.active (read once per frame) picks es_dev0 or es_dev1,
- * es_tables[v] and the servers keyed with v. The loader fills the inactive
- * version, flips es_cfg.active, and waits an RCU grace period before it
- * touches the old one again, so a frame never sees two versions.
+ * Versions: es_cfg.active (read once per frame) picks es_dev0 or es_dev1
+ * with es_tables[v] (bit 0), and the server slot (bit 1). The loader fills
+ * the inactive version, flips es_cfg.active, and waits an RCU grace period
+ * before it touches the old one again, so a frame never sees two versions.
+ * Deltas replace single device entries in place: a frame reads at most one.
  *
- * Meters: es_meters, keyed by device id, outside the versions (a swap does
- * not refill buckets), shared by all CPUs: GCRA with a bounded
- * compare-and-swap on the theoretical arrival time.
+ * Meters: es_meters, an array indexed by the slot the device entry names
+ * (the loader keeps a device's slot across versions, so a swap does not
+ * refill buckets), shared by all CPUs: GCRA with a bounded compare-and-swap
+ * on the theoretical arrival time.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -66,10 +68,10 @@ struct {
 	__type(value, __u32);
 } es_servers SEC(".maps");
 
+/* An array: its lookup is inlined, no hashing (the loader sizes it). */
 struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__uint(max_entries, ES_XDP_DEFAULT_DEVICES);
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 2 * ES_XDP_DEFAULT_DEVICES);
 	__type(key, __u32);
 	__type(value, struct es_xdp_meter);
 } es_meters SEC(".maps");
@@ -88,6 +90,9 @@ struct {
 	__type(value, __u32);
 } xsks_map SEC(".maps");
 
+/* ns per jiffy (TICK_NSEC); the loader sets it before load */
+const volatile __u64 es_tick_ns = 4000000;
+
 #define READ_ONCE_U32(x) (*(volatile __u32 *)&(x))
 #define READ_ONCE_U64(x) (*(volatile __u64 *)&(x))
 
@@ -97,28 +102,15 @@ static __always_inline struct es_xdp_device *device_lookup(__u32 ver, __u32 id)
 		   : bpf_map_lookup_elem(&es_dev0, &id);
 }
 
-static __always_inline int server_known(__u32 ver, const struct esop_pkt *pkt)
+static __always_inline int server_known(__u32 slot, const struct esop_pkt *pkt)
 {
-	struct es_xdp_server_key k = { .version = ver, .ipv6 = pkt->ipv6 };
+	struct es_xdp_server_key k = { .slot = slot, .ipv6 = pkt->ipv6 };
 
 	if (pkt->ipv6)
 		__builtin_memcpy(k.addr, pkt->saddr, 16);
 	else
 		__builtin_memcpy(k.addr, pkt->saddr, 4);
 	return bpf_map_lookup_elem(&es_servers, &k) != NULL;
-}
-
-/* The meter of @id, created full (tat 0) the first time the device is seen. */
-static __always_inline struct es_xdp_meter *meter_get(__u32 id)
-{
-	struct es_xdp_meter *m = bpf_map_lookup_elem(&es_meters, &id);
-	struct es_xdp_meter fresh = {};
-
-	if (m)
-		return m;
-	/* two CPUs may race here: NOEXIST lets exactly one create it */
-	bpf_map_update_elem(&es_meters, &id, &fresh, BPF_NOEXIST);
-	return bpf_map_lookup_elem(&es_meters, &id);
 }
 
 /*
@@ -172,11 +164,11 @@ static __always_inline int judge_uplink(__u32 ver, const struct esop_pkt *pkt,
 
 	if (!d)
 		return esop_verdict_of_uplink(pkt, 0, 0, ESOP_TARGET_LOCAL);
-	m = meter_get(pkt->device_id);
+	m = bpf_map_lookup_elem(&es_meters, &d->meter);
 	if (!m) {
 		st->meter_full++;
 	} else {
-		conforms = meter_conforms(m, d, bpf_ktime_get_ns(), len);
+		conforms = meter_conforms(m, d, bpf_jiffies64() * es_tick_ns, len);
 		if (conforms < 0) {
 			st->meter_contended++;
 			conforms = 0;
@@ -211,7 +203,7 @@ int edgesteer_xdp(struct xdp_md *ctx)
 	struct es_xdp_cfg *cfgp;
 	struct esop_parse_cfg pcfg;
 	struct esop_pkt pkt;
-	__u32 zero = 0, ver;
+	__u32 zero = 0, ver, active;
 	int v, act;
 
 	cfgp = bpf_map_lookup_elem(&es_cfg, &zero);
@@ -220,14 +212,16 @@ int edgesteer_xdp(struct xdp_md *ctx)
 		return XDP_PASS;	/* arrays of one: cannot happen */
 	pcfg = cfgp->parse;
 	/* the one read of the version: everything below uses @ver */
-	ver = READ_ONCE_U32(cfgp->active) & 1;
+	active = READ_ONCE_U32(cfgp->active);
+	ver = active & ES_XDP_ACTIVE_DEV;
 
 	v = esop_parse(data, data_end, &pcfg, &pkt);
 	if (v == ESOP_V_NEEDS_TABLE) {
 		v = esop_verdict_of_type(&pkt);
 		if (v == ESOP_V_NEEDS_TABLE) {
 			if (pkt.type == ESOP_T_RESULT)
-				v = esop_verdict_of_result(server_known(ver, &pkt));
+				v = esop_verdict_of_result(server_known(
+					(active & ES_XDP_ACTIVE_SRV) >> 1, &pkt));
 			else
 				v = judge_uplink(ver, &pkt,
 						 (__u64)(data_end - data), st);

@@ -52,6 +52,14 @@ int xdp_ref_clock(struct xdp_md *ctx)
 	return XDP_DROP;
 }
 
+/* ... and what the classifier's meter reads instead (docs/xdp.md). */
+SEC("xdp")
+int xdp_ref_coarse(struct xdp_md *ctx)
+{
+	clock_sink = bpf_ktime_get_coarse_ns();
+	return XDP_DROP;
+}
+
 /*
  * For contrast in the meter test: the same GCRA as the classifier, on one
  * shared state, but read-modify-write without compare-and-swap (as rate

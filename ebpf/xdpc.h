@@ -19,6 +19,7 @@
 #include "es_policy.h"
 
 #define XDPC_PIN_DIR	"/sys/fs/bpf/edgesteer"
+#define XDPC_PROG_NAME	"edgesteer_xdp"	/* the program's pin beside the maps */
 
 /* xdpc_attach() flags */
 #define XDPC_F_SKB	0x1u	/* generic (skb) mode, for drivers without native XDP */
@@ -37,15 +38,38 @@ struct xdpc;
  */
 int xdpc_open(struct xdpc **out, uint32_t max_devices);
 
-/* Detaches (when attached), unpins (when pinned) and frees. NULL is fine. */
+/*
+ * Takes over what a previous process (killed or restarted) left pinned in
+ * @dir (NULL = XDPC_PIN_DIR): the program and every map, with their tables,
+ * counters, meters and xsks_map, without a gap in service. With @ifindex
+ * > 0 the program must be attached there (*got: its mode) and the handle
+ * detaches it later. -ENOENT: nothing pinned there; -ESRCH: pinned but not
+ * attached at @ifindex (adopt with 0, then xdpc_attach()); -EPROTO: pinned
+ * by a build whose maps differ (detach and unpin it by hand, start fresh).
+ */
+int xdpc_adopt(struct xdpc **out, const char *dir, int ifindex,
+	       enum xdpc_mode *got);
+
+/*
+ * Frees the handle. When pinned, the program stays attached and the pins
+ * stay, so the dataplane keeps serving the table in force (fail-static)
+ * until a restarted process adopts it; an unpinned handle is detached,
+ * since nothing could adopt it. NULL is fine.
+ */
 void xdpc_close(struct xdpc *x);
+
+/* Clean shutdown: detaches and unpins (then xdpc_close()). */
+int xdpc_detach_and_unpin(struct xdpc *x);
 
 /* Native mode unless XDPC_F_SKB; *got says which mode the kernel gave. */
 int xdpc_attach(struct xdpc *x, int ifindex, unsigned int flags,
 		enum xdpc_mode *got);
 int xdpc_detach(struct xdpc *x);
 
-/* Pins every map as @dir/<map name> (NULL = XDPC_PIN_DIR). */
+/*
+ * Pins the program as @dir/XDPC_PROG_NAME and every map as @dir/<map name>
+ * (NULL = XDPC_PIN_DIR), mode 0600, the directory 0700: root only.
+ */
 int xdpc_pin(struct xdpc *x, const char *dir);
 int xdpc_unpin(struct xdpc *x);
 
@@ -64,6 +88,24 @@ int xdpc_prepare(struct xdpc *x, const struct es_policy *p);
 int xdpc_commit(struct xdpc *x);
 void xdpc_abort(struct xdpc *x);
 int xdpc_push(struct xdpc *x, const struct es_policy *p);
+
+/* xdpc_push_delta() flags */
+#define XDPC_DELTA_SERVERS	0x1u	/* the delta's server list replaces the table's */
+
+/*
+ * Changes the table in force in place: adds or replaces the devices of
+ * @delta (sorted by id; rate or burst 0 take @delta's defaults), removes
+ * @remove_ids, and with XDPC_DELTA_SERVERS swaps in @delta's server list;
+ * the header's epoch becomes @delta->epoch. The unknown-device action
+ * changes only with a whole push. Every frame is judged by the table
+ * before or the table after (docs/xdp.md). Refused, changing nothing:
+ * -EINVAL (invalid device, an id removed twice or both added and removed),
+ * -ENOENT (a removed id not in the table), -E2BIG (over capacity), -EBUSY
+ * (a prepared version is waiting for its commit).
+ */
+int xdpc_push_delta(struct xdpc *x, const struct es_policy *delta,
+		    const uint32_t *remove_ids, uint32_t nremove,
+		    unsigned int flags);
 
 /* Adds or replaces one device of the active version, in place. */
 int xdpc_update_device(struct xdpc *x, const struct es_device *d,

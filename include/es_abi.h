@@ -41,9 +41,14 @@ _Static_assert(sizeof(struct es_probe_out) == 104, "es_probe_out layout changed"
 /*
  * es_cfg[0]: all-zero means the safe defaults (port 7447, GTP-U on, table
  * version 0, whose zeroed header says unknown devices are dropped).
- * @active is the version (0 or 1) of the device table, server set and
- * table header that judge new packets; the program reads it once per packet.
+ * @active, read once per packet: bit 0 (ES_XDP_ACTIVE_DEV) is the version
+ * (0 or 1) of the device table and table header that judge new packets,
+ * bit 1 (ES_XDP_ACTIVE_SRV) the slot of the server set. A whole-table push
+ * flips both in one write; a delta that changes the servers flips bit 1.
  */
+#define ES_XDP_ACTIVE_DEV	0x1u
+#define ES_XDP_ACTIVE_SRV	0x2u
+
 struct es_xdp_cfg {
 	struct esop_parse_cfg parse;
 	__u32 active;
@@ -70,26 +75,29 @@ struct es_xdp_app {
  */
 struct es_xdp_device {
 	__u64 ns_per_byte_q16;	/* emission interval per byte, ns << 16 */
-	__u64 tau_ns;		/* burst tolerance: burst_bytes at the rate */
+	__u64 tau_ns;		/* tolerance: burst_bytes at the rate plus
+				 * one tick of the meter's clock (docs/xdp.md) */
 	__u32 rate_kbps;	/* as pushed, for people reading the map */
 	__u32 burst_bytes;
-	__u32 flags;		/* reserved, 0 */
+	__u32 meter;		/* the device's slot in es_meters, kept by the
+				 * loader while the device stays in a version */
 	__u8 napps;
 	__u8 pad[3];
 	struct es_xdp_app apps[ES_XDP_APPS];
 };
 
-/* es_servers key: a server address in one table version. Value: __u32 index. */
+/* es_servers key: a server address in one slot (0/1). Value: __u32 index. */
 struct es_xdp_server_key {
-	__u32 version;
+	__u32 slot;		/* (es_xdp_cfg.active & ES_XDP_ACTIVE_SRV) >> 1 */
 	__u8 ipv6;
 	__u8 pad[3];
 	__u8 addr[16];		/* network order; IPv4 in addr[0..3], rest 0 */
 };
 
 /*
- * es_meters (key: __u32 device id), shared by all CPUs and kept across
- * table swaps. tat_ns is GCRA's theoretical arrival time (CLOCK_MONOTONIC),
+ * es_meters (array; key: the device's es_xdp_device.meter slot), shared by
+ * all CPUs and kept across table swaps and deltas for as long as the
+ * device stays. tat_ns is GCRA's theoretical arrival time (CLOCK_MONOTONIC),
  * moved only by compare-and-swap; the per-device counters live on the same
  * cache line, which every frame of the device writes anyway.
  */
@@ -107,7 +115,7 @@ struct es_xdp_stats {
 	__u64 action[ES_XDP_NACTION];	/* by XDP action returned */
 	__u64 no_xsk;		/* redirect fell back to XDP_PASS: no socket */
 	__u64 unknown_control;	/* UNKNOWN_DEVICE handed to the control plane */
-	__u64 meter_full;	/* no meter slot left: frame let through */
+	__u64 meter_full;	/* meter slot out of range (never): let through */
 	__u64 meter_contended;	/* CAS retries ran out: frame dropped */
 };
 

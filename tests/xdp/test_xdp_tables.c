@@ -72,13 +72,13 @@ static void version_policy(int v, struct es_policy *p)
  * The verdict of one frame run on @cpu (the caller runs there), from that
  * CPU's counters; -1 when none moved.
  */
-static int verdict_once(int cpu, uint32_t *ret)
+static int verdict_once_of(int cpu, const uint8_t *f, int len, uint32_t *ret)
 {
 	struct es_xdp_stats a, b;
 	int got = -1;
 
 	if (xdp_stats_on_cpu(x, cpu, &a) ||
-	    xdp_run(xdpc_prog_fd(x), frame, (uint32_t)frame_len, 1, ret, NULL) ||
+	    xdp_run(xdpc_prog_fd(x), f, (uint32_t)len, 1, ret, NULL) ||
 	    xdp_stats_on_cpu(x, cpu, &b))
 		return -1;
 	for (int v = 0; v < ESOP_V__COUNT; v++)
@@ -87,7 +87,12 @@ static int verdict_once(int cpu, uint32_t *ret)
 	return got;
 }
 
-static int verdict_now(uint32_t *ret)
+static int verdict_once(int cpu, uint32_t *ret)
+{
+	return verdict_once_of(cpu, frame, frame_len, ret);
+}
+
+static int verdict_now_of(const uint8_t *f, int len, uint32_t *ret)
 {
 	int cpu = sched_getcpu(), v;
 	cpu_set_t set, old;
@@ -97,9 +102,14 @@ static int verdict_now(uint32_t *ret)
 	CPU_ZERO(&set);
 	CPU_SET(cpu, &set);
 	sched_setaffinity(0, sizeof(set), &set);
-	v = verdict_once(cpu, ret);
+	v = verdict_once_of(cpu, f, len, ret);
 	sched_setaffinity(0, sizeof(old), &old);
 	return v;
+}
+
+static int verdict_now(uint32_t *ret)
+{
+	return verdict_now_of(frame, frame_len, ret);
 }
 
 /* Pushes version @v; returns the table version now active. */
@@ -124,20 +134,22 @@ static void test_commit_is_next_frame(void **state)
 			push_version(v);
 			/*
 			 * the meter survives a swap between versions that both
-			 * have DEV (LOCAL -> EDGE); one without DEV takes it away
+			 * have DEV (LOCAL -> EDGE); one without DEV takes it away,
+			 * and DEV comes back with a full, zeroed one
 			 */
-			int kept = v == V_EDGE && round;
+			int has = v != V_UNKNOWN, kept = v == V_EDGE && round;
 			uint64_t before;
 
-			assert_int_equal(xdpc_read_meter(x, DEV, &m), kept ? 0 : -ENOENT);
-			before = kept ? m.packets : 0;
+			assert_int_equal(xdpc_read_meter(x, DEV, &m), has ? 0 : -ENOENT);
+			before = has ? m.packets : 0;
+			assert_int_equal(before, kept ? 1 : 0);
+			assert_true(!has || kept || (m.tat_ns == 0 && m.over_rate == 0));
 			assert_int_equal(verdict_now(&ret), version_verdict[v]);
 			assert_int_equal(ret, XDP_PASS);
 			/* a frame of DEV counts on the kept meter, or makes one */
 			if (v != V_UNKNOWN) {
 				assert_int_equal(xdpc_read_meter(x, DEV, &m), 0);
 				assert_int_equal(m.packets, before + 1);
-				assert_true(!kept || before == 1);
 			}
 		}
 	}
@@ -191,6 +203,14 @@ static void test_bad_tables_change_nothing(void **state)
 	assert_int_equal(verdict_now(&ret), ESOP_V_FORWARD);
 }
 
+static uint64_t coarse_tick_ns(void)
+{
+	struct timespec r;
+
+	assert_int_equal(clock_getres(CLOCK_MONOTONIC_COARSE, &r), 0);
+	return (uint64_t)r.tv_sec * 1000000000ull + (uint64_t)r.tv_nsec;
+}
+
 /* Rate or burst 0 in a device: the table's defaults, as POLICY.md says. */
 static void test_defaults_fill_in(void **state)
 {
@@ -206,7 +226,8 @@ static void test_defaults_fill_in(void **state)
 	assert_int_equal(bpf_map_lookup_elem(xdpc_map_fd(x, name), &d.id, &v), 0);
 	assert_int_equal(v.rate_kbps, 1000);
 	assert_int_equal(v.burst_bytes, 65536);
-	assert_int_equal(v.tau_ns, 65536ull * 8000000ull / 1000);	/* 0.524288 s */
+	/* 0.524288 s of burst, plus the coarse clock's tick the meter reads */
+	assert_int_equal(v.tau_ns, 65536ull * 8000000ull / 1000 + coarse_tick_ns());
 	assert_int_equal(v.ns_per_byte_q16, 8000ull << 16);		/* 8 us a byte */
 	assert_int_equal(v.napps, 0);
 }
@@ -244,6 +265,101 @@ static void test_pinned_maps(void **state)
 	assert_int_equal(access(dir, F_OK), -1);
 }
 
+static struct es_xdp_table table_now(void)
+{
+	struct es_xdp_table t;
+	__u32 v = xdpc_active_version(x);
+
+	assert_int_equal(bpf_map_lookup_elem(xdpc_map_fd(x, "es_tables"), &v, &t), 0);
+	return t;
+}
+
+/* Delta pushes: devices added, replaced, removed; servers swapped; refusals. */
+static void test_delta(void **state)
+{
+	struct es_device add[2] = {
+		{ .id = DEV, .napps = 1 },			/* replaced: LOCAL */
+		{ .id = 88, .apps_off = 1, .napps = 1 },	/* added: EDGE */
+	};
+	struct es_app apps[2] = {
+		{ .app = APP, .target_kind = ESOP_TARGET_LOCAL },
+		{ .app = APP, .target_kind = ESOP_TARGET_EDGE },
+	};
+	struct es_policy d = { .epoch = 9, .default_rate_kbps = 4000000000u,
+			       .default_burst_bytes = 1u << 30, .devices = add,
+			       .ndevices = 2, .apps = apps, .napps = 2 };
+	uint8_t f88[512], res[512];
+	int l88 = xdp_frame(f88, sizeof(f88), 2, 88, APP, 200);
+	int lres = xdp_frame(res, sizeof(res), ESOP_T_RESULT, DEV, APP, 100);
+	uint32_t ret, rm88 = 88, before, none = 12345;
+	struct es_xdp_table t;
+
+	(void)state;
+	assert_true(l88 > 0 && lres > 0);
+	before = push_version(V_EDGE);
+	assert_int_equal(verdict_now_of(f88, l88, &ret), ESOP_V_UNKNOWN_DEVICE);
+	assert_int_equal(verdict_now_of(res, lres, &ret), ESOP_V_UNEXPECTED);
+
+	assert_int_equal(xdpc_push_delta(x, &d, NULL, 0, 0), 0);
+	assert_int_equal(xdpc_active_version(x), before);	/* in place */
+	assert_int_equal(verdict_now(&ret), ESOP_V_LOCAL);
+	assert_int_equal(verdict_now_of(f88, l88, &ret), ESOP_V_FORWARD);
+	t = table_now();
+	assert_int_equal(t.epoch, 9);
+	assert_int_equal(t.ndevices, 2);
+
+	/* refused deltas change nothing */
+	assert_int_equal(xdpc_push_delta(x, &d, &none, 1, 0), -ENOENT);
+	assert_int_equal(xdpc_push_delta(x, &d, &rm88, 1, 0), -EINVAL); /* + and - */
+	d.default_rate_kbps = 0;				/* rate 0, no default */
+	assert_int_equal(xdpc_push_delta(x, &d, NULL, 0, 0), -EINVAL);
+	d.default_rate_kbps = 4000000000u;
+	add[1].id = 5;						/* not sorted */
+	assert_int_equal(xdpc_push_delta(x, &d, NULL, 0, 0), -EINVAL);
+	add[1].id = 88;
+	assert_int_equal(xdpc_push_delta(x, &d, NULL, 0, 0x8), -EINVAL);
+	{
+		struct es_device many[1024];
+		struct es_policy big = d;
+
+		for (uint32_t i = 0; i < 1024; i++)
+			many[i] = (struct es_device){ .id = 1000 + i };
+		big.devices = many;
+		big.ndevices = 1024;
+		big.napps = 0;
+		big.apps = NULL;
+		assert_int_equal(xdpc_push_delta(x, &big, NULL, 0, 0), -E2BIG);
+	}
+	version_policy(V_EDGE, &d);
+	assert_int_equal(xdpc_prepare(x, &d), 0);
+	assert_int_equal(xdpc_push_delta(x, &d, NULL, 0, 0), -EBUSY);
+	xdpc_abort(x);
+	assert_int_equal(verdict_now(&ret), ESOP_V_LOCAL);
+	assert_int_equal(verdict_now_of(f88, l88, &ret), ESOP_V_FORWARD);
+	t = table_now();
+	assert_int_equal(t.epoch, 9);
+	assert_int_equal(t.ndevices, 2);
+
+	/* a removal, and the server list swapped in alone */
+	memset(&d, 0, sizeof(d));
+	d.epoch = 10;
+	d.nservers = 1;
+	d.servers[0].kind = ESOP_TARGET_EDGE;
+	memcpy(d.servers[0].ip, (uint8_t[]){ 198, 18, 0, 11 }, 4);
+	assert_int_equal(xdpc_push_delta(x, &d, &rm88, 1, XDPC_DELTA_SERVERS), 0);
+	assert_int_equal(verdict_now_of(f88, l88, &ret), ESOP_V_UNKNOWN_DEVICE);
+	assert_int_equal(verdict_now_of(res, lres, &ret), ESOP_V_RETURN);
+	assert_int_equal(verdict_now(&ret), ESOP_V_LOCAL);
+	assert_int_equal(table_now().ndevices, 1);
+	d.nservers = 0;
+	assert_int_equal(xdpc_push_delta(x, &d, NULL, 0, XDPC_DELTA_SERVERS), 0);
+	assert_int_equal(verdict_now_of(res, lres, &ret), ESOP_V_UNEXPECTED);
+	/* a whole push after deltas starts from its own table */
+	push_version(V_EDGE);
+	assert_int_equal(verdict_now(&ret), ESOP_V_FORWARD);
+	assert_int_equal(verdict_now_of(f88, l88, &ret), ESOP_V_UNKNOWN_DEVICE);
+}
+
 struct swapper {
 	volatile int *stop;
 	int err;
@@ -267,24 +383,26 @@ static void *swap_loop(void *arg)
 	return NULL;
 }
 
-static void test_swap_under_load(void **state)
+/*
+ * Runs @changer on CPU 0 while this thread judges frames on CPU 1 for @ns:
+ * counts each frame under the version whose outcome it got, or as mixed.
+ * Returns the frames judged.
+ */
+static unsigned long judge_while(void *(*changer)(void *), struct swapper *s,
+				 uint64_t ns, unsigned long seen[V__COUNT],
+				 unsigned long *mixed)
 {
-	int ncpu = libbpf_num_possible_cpus();
-	unsigned long seen[V__COUNT] = { 0 }, mixed = 0, frames = 0;
-	struct swapper s;
+	unsigned long frames = 0;
 	volatile int stop = 0;
 	struct timespec t0, t;
 	pthread_t th;
 	cpu_set_t set;
 
-	(void)state;
-	if (ncpu < 2 || sysconf(_SC_NPROCESSORS_ONLN) < 2)
-		skip();
 	CPU_ZERO(&set);
 	CPU_SET(1, &set);
 	assert_int_equal(sched_setaffinity(0, sizeof(set), &set), 0);
-	s = (struct swapper){ .stop = &stop };
-	assert_int_equal(pthread_create(&th, NULL, swap_loop, &s), 0);
+	*s = (struct swapper){ .stop = &stop };
+	assert_int_equal(pthread_create(&th, NULL, changer, s), 0);
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	do {
 		uint32_t ret;
@@ -298,12 +416,24 @@ static void test_swap_under_load(void **state)
 		else if (v == ESOP_V_LOCAL && ret == XDP_PASS)
 			seen[V_LOCAL]++;
 		else
-			mixed++;
+			(*mixed)++;
 		clock_gettime(CLOCK_MONOTONIC, &t);
 	} while ((uint64_t)(t.tv_sec - t0.tv_sec) * 1000000000ull +
-		 (uint64_t)t.tv_nsec - (uint64_t)t0.tv_nsec < SWAP_NS);
+		 (uint64_t)t.tv_nsec - (uint64_t)t0.tv_nsec < ns);
 	stop = 1;
 	pthread_join(th, NULL);
+	return frames;
+}
+
+static void test_swap_under_load(void **state)
+{
+	unsigned long seen[V__COUNT] = { 0 }, mixed = 0, frames;
+	struct swapper s;
+
+	(void)state;
+	if (libbpf_num_possible_cpus() < 2 || sysconf(_SC_NPROCESSORS_ONLN) < 2)
+		skip();
+	frames = judge_while(swap_loop, &s, SWAP_NS, seen, &mixed);
 	printf("swap: %lu swaps, %lu frames: edge %lu, unknown %lu, local %lu, mixed %lu\n",
 	       s.swaps, frames, seen[V_EDGE], seen[V_UNKNOWN], seen[V_LOCAL], mixed);
 	assert_int_equal(s.err, 0);
@@ -311,6 +441,57 @@ static void test_swap_under_load(void **state)
 	assert_true(s.swaps >= 3);
 	for (int v = 0; v < V__COUNT; v++)
 		assert_true(seen[v] > 0);
+}
+
+static void *delta_loop(void *arg)
+{
+	struct swapper *s = arg;
+	struct es_device d = ver_dev;
+	struct es_policy p;
+	cpu_set_t set;
+
+	CPU_ZERO(&set);
+	CPU_SET(0, &set);
+	pthread_setaffinity_np(pthread_self(), sizeof(set), &set);
+	memset(&p, 0, sizeof(p));
+	p.devices = &d;
+	p.ndevices = 1;
+	p.napps = 1;
+	while (!*s->stop && !s->err) {
+		/* DEV's placement and burst change with every delta */
+		p.apps = &ver_app[s->swaps & 1 ? V_LOCAL : V_EDGE];
+		d.burst_bytes = (1u << 30) - (uint32_t)(s->swaps & 1);
+		p.epoch = s->swaps;
+		s->err = xdpc_push_delta(x, &p, NULL, 0, 0);
+		s->swaps++;
+	}
+	return NULL;
+}
+
+/*
+ * Deltas replacing DEV back and forth while CPU 1 judges its frames: each
+ * frame is FORWARD or LOCAL, never anything else, and DEV keeps its meter
+ * (slot) throughout, so the meter counted every frame.
+ */
+static void test_delta_under_load(void **state)
+{
+	unsigned long seen[V__COUNT] = { 0 }, mixed = 0, frames;
+	struct es_xdp_meter m0, m1;
+	struct swapper s;
+
+	(void)state;
+	if (libbpf_num_possible_cpus() < 2 || sysconf(_SC_NPROCESSORS_ONLN) < 2)
+		skip();
+	push_version(V_EDGE);
+	assert_int_equal(xdpc_read_meter(x, DEV, &m0), 0);
+	frames = judge_while(delta_loop, &s, SWAP_NS / 2, seen, &mixed);
+	printf("delta: %lu deltas, %lu frames: edge %lu, local %lu, other %lu\n",
+	       s.swaps, frames, seen[V_EDGE], seen[V_LOCAL], seen[V_UNKNOWN] + mixed);
+	assert_int_equal(s.err, 0);
+	assert_int_equal(mixed + seen[V_UNKNOWN], 0);
+	assert_true(seen[V_EDGE] > 0 && seen[V_LOCAL] > 0);
+	assert_int_equal(xdpc_read_meter(x, DEV, &m1), 0);
+	assert_int_equal(m1.packets - m0.packets, frames);
 }
 
 int main(void)
@@ -322,7 +503,9 @@ int main(void)
 		cmocka_unit_test(test_defaults_fill_in),
 		cmocka_unit_test(test_update_device_in_place),
 		cmocka_unit_test(test_pinned_maps),
+		cmocka_unit_test(test_delta),
 		cmocka_unit_test(test_swap_under_load),
+		cmocka_unit_test(test_delta_under_load),
 	};
 	int err;
 
