@@ -44,7 +44,7 @@ die() { printf 'error: edgesteer: %s\n' "$*" >&2; exit 1; }
 
 PACKAGES=(
 	meson ninja-build pkg-config gcc clang llvm bpftool
-	libbpf-dev libdpdk-dev dpdk dpdk-dev libcjson-dev libpcap-dev libcmocka-dev
+	libbpf-dev libdpdk-dev dpdk dpdk-dev libcjson-dev libpcap-dev libcmocka-dev libopenblas-dev
 	iproute2 iputils-ping ethtool netsniff-ng tcpreplay tshark gnuplot-nox python3
 )
 

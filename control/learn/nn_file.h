@@ -1,0 +1,37 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * nn_file: weights files for one or more networks of the nn module (DDLO
+ * keeps its K DNNs in one file).
+ *
+ * Layout, little-endian:
+ *	magic "ESNNWTS\0" | u32 version | u32 nnets | u64 file_bytes
+ *	per net: u32 nlayers | u32 sizes[nlayers + 1] | u32 acts[nlayers]
+ *	per net: f32 params[...] (nn_params order)
+ *	u64 FNV-1a of every byte before it
+ * A load checks all of it before touching any network, so a refused file
+ * changes nothing. Saves write a temporary file, fsync and rename.
+ */
+#ifndef EDGESTEER_NN_FILE_H
+#define EDGESTEER_NN_FILE_H
+
+#include <stdint.h>
+
+#include "nn.h"
+
+#define NN_FILE_VERSION	1u
+
+/* Returns 0 or -errno (of open/write/fsync/rename; -EINVAL on bad args). */
+int nn_file_save(const char *path, struct nn *const *nets, uint32_t nnets);
+
+/*
+ * Loads into networks already created with the shapes the file must hold.
+ * Returns 0, -errno of open/read, -EBADMSG (not a weights file, truncated,
+ * checksum mismatch), -EPROTONOSUPPORT (other version) or -EDOM (the file's
+ * network count or shapes differ from @nets).
+ */
+int nn_file_load(const char *path, struct nn *const *nets, uint32_t nnets);
+
+/* A message for a return code of the two above (strerror for the rest). */
+const char *nn_file_strerror(int rc);
+
+#endif /* EDGESTEER_NN_FILE_H */
