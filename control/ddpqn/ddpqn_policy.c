@@ -406,6 +406,7 @@ struct row {
 	unsigned ls_evals, ls_moves, layers;
 	struct ddpqn_variant_result ag[8];	/* by ddpqn_dqn_variants index */
 	unsigned agents;			/* mask of those run */
+	double greedy_us;			/* greedy's time per decision */
 };
 
 static double now_s(void)
@@ -461,6 +462,17 @@ static int evaluate(const struct opts *o, struct ddpqn_env *env, struct row *r)
 		rnd->h_mean += t.h_mean / o->samples;
 		rnd->z_final += t.z_final / o->samples;
 		rnd->z_raw_final += t.z_raw_final / o->samples;
+	}
+	if (rc)
+		goto out;
+	/* The reference for us_per_decision: greedy (11 peeks and a step), best of 5. */
+	r->greedy_us = INFINITY;
+	for (int k = 0; k < 5 && !rc; k++) {
+		t0 = now_s();
+		rc = run_agent(env, "greedy", 0, NULL, NULL);
+		t0 = (now_s() - t0) * 1e6 / cells;
+		if (t0 < r->greedy_us)
+			r->greedy_us = t0;
 	}
 	if (rc)
 		goto out;
@@ -585,6 +597,8 @@ static void print_ddpqn_head(FILE *out, const struct row *r)
 	print_num(out, on ? r->ag[v].us_per_decision : NAN);
 	fputs(", \"train_s\": ", out);
 	print_num(out, on ? r->ag[v].train_s : NAN);
+	fputs(", \"greedy_us_per_decision\": ", out);
+	print_num(out, r->greedy_us);
 }
 
 static void print_json_row(FILE *out, const char *model, unsigned tasks,
