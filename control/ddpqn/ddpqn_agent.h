@@ -3,9 +3,9 @@
  * The agent seam: anything that picks a server for the step the environment
  * is at. The baselines (local, edge, cloud, greedy, random) are agents here;
  * the DQN family (DQN, Double, Dueling, prioritised replay and their
- * combinations up to DDPQN) plugs in through the same two calls once the
- * shared learning core exists: `act` is the network's forward pass with
- * epsilon-greedy, `learn` stores the transition and trains.
+ * combinations up to DDPQN, ddpqn_dqn.h) plugs in through the same two
+ * calls: `act` is the network's forward pass with epsilon-greedy, `learn`
+ * stores the transition and trains.
  */
 #ifndef EDGESTEER_DDPQN_AGENT_H
 #define EDGESTEER_DDPQN_AGENT_H

@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * `edgesteerctl policy eval --policy ddpqn`: the offline evaluation of the
- * DDPQN environment, its exact-DP reference and the baselines, per model and
- * task count. The DQN agents join this report with the learning core; until
- * then no figure is printed for them.
+ * DDPQN environment, its exact-DP reference, the baselines and the eight DQN
+ * variants (saved weights or trained in the run), per model and task count;
+ * and the ops table with the online part (ddpqn_online.c).
  */
 #include <errno.h>
 #include <getopt.h>
