@@ -74,6 +74,9 @@ static const char usage_text[] =
 "    --weights-dir DIR  trained weights (default $EDGESTEER_DDPQN_WEIGHTS,\n"
 "                       else the build's models/ddpqn)\n"
 "    --retrain          train even where weights exist\n"
+"    --train-seed N     seed of the agents' networks, replay and exploration\n"
+"                       (default 1, the saved weights' seed; any other seed\n"
+"                       trains in the run and saves nothing)\n"
 "    --save-weights     write what was trained to the weights directory\n"
 "    --curve FILE       append the training curves as CSV (model, tasks,\n"
 "                       variant, episode, train_objective,\n"
@@ -213,7 +216,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 	       O_EDGE, O_CLOUD, O_POOL, O_WEIGHTS, O_MIX, O_STD, O_HFORM, O_HROOT,
 	       O_ZSCALE, O_EQ13, O_HZNORM, O_RETURN, O_G4B, O_RESNET, O_IDB1,
 	       O_SCALE, O_COSTORDER, O_VARIANTS, O_EPISODES, O_UPDATES, O_WDIR,
-	       O_RETRAIN, O_SAVE, O_CURVE };
+	       O_RETRAIN, O_SAVE, O_CURVE, O_TSEED };
 	static const struct option lo[] = {
 		{ "model", required_argument, 0, O_MODEL },
 		{ "tasks", required_argument, 0, O_TASKS },
@@ -246,6 +249,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 		{ "retrain", no_argument, 0, O_RETRAIN },
 		{ "save-weights", no_argument, 0, O_SAVE },
 		{ "curve", required_argument, 0, O_CURVE },
+		{ "train-seed", required_argument, 0, O_TSEED },
 		{ "help", no_argument, 0, 'h' },
 		{ 0, 0, 0, 0 },
 	};
@@ -271,6 +275,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 	o->variants = (1u << 8) - 1;
 	o->train.updates = 20000;
 	o->train.load = 1;
+	o->train.seed = 1;
 	o->train.weights_dir = getenv("EDGESTEER_DDPQN_WEIGHTS");
 	if (!o->train.weights_dir || !*o->train.weights_dir)
 		o->train.weights_dir = DDPQN_WEIGHTS_DIR;
@@ -372,6 +377,10 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 		case O_RETRAIN: o->train.load = 0; break;
 		case O_SAVE: o->train.save = 1; break;
 		case O_CURVE: o->curve = a; break;
+		case O_TSEED:
+			bad = uint_arg(a, 0, 0xffffffffu, &u);
+			o->train.seed = u;
+			break;
 		default:
 			fprintf(stderr, "error: ddpqn: unknown option '%s' (see --help)\n",
 				argv[optind - 1]);
@@ -522,9 +531,9 @@ static int eval_agents(const struct opts *o, struct ddpqn_env *env,
 
 	if (!cv)
 		return -ENOMEM;
-	if (o->custom_env)
+	/* Saved weights belong to the default environment and seed 1. */
+	if (o->custom_env || o->train.seed != 1)
 		to.load = to.save = 0;
-	to.seed = o->seed;
 	for (unsigned v = 0; ddpqn_dqn_variants[v] && !rc; v++) {
 		if (!(o->variants & 1u << v))
 			continue;

@@ -64,6 +64,17 @@ s, l = (json.load(open(f))["results"][0]["agents"]["ddpqn"] for f in sys.argv[1:
 assert not s["loaded"] and l["loaded"] and l["train_s"] == 0
 assert s["objective"] == l["objective"]
 PY
+# Another training seed never takes the saved (seed 1) weights, nor saves.
+sum1=$(md5sum <"$tmp/w/ddpqn-alexnet-1.nnw")
+"$ctl" policy eval --policy ddpqn --model alexnet --tasks 1 --json --ls-evals 100 \
+	--random-samples 2 --variants ddpqn --episodes 20 --weights-dir "$tmp/w" --save-weights \
+	--train-seed 2 >"$tmp/seed2.json" || fail "--train-seed exit status"
+python3 -c '
+import json, sys
+a = json.load(open(sys.argv[1]))["results"][0]["agents"]["ddpqn"]
+assert not a["loaded"] and a["train_s"] > 0
+' "$tmp/seed2.json" || fail "--train-seed loaded the seed-1 weights"
+[ "$(md5sum <"$tmp/w/ddpqn-alexnet-1.nnw")" = "$sum1" ] || fail "--train-seed overwrote the weights"
 printf 'garbage' >"$tmp/w/ddpqn-alexnet-1.nnw"
 set +e
 "$ctl" policy eval --policy ddpqn --model alexnet --tasks 1 --ls-evals 100 --random-samples 2 \
