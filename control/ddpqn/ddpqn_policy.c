@@ -661,22 +661,22 @@ static void print_text_row(FILE *out, const char *model, unsigned tasks,
 	fprintf(out, "%s, %u task%s (%u layers; dp_ref: from %s, %u placements "
 		"scored, %.2f s)\n", model, tasks, tasks > 1 ? "s" : "", r->layers,
 		r->have_ref ? start_name(r) : "-", r->ls_evals, r->ref_s);
-	fprintf(out, "  %-8s %12s %10s %12s %12s %12s %8s %8s\n", "scheme",
+	fprintf(out, "  %-13s %12s %10s %12s %12s %12s %8s %8s\n", "scheme",
 		"objective", "gap", "delay_s", "energy_j", "cost_usd", "H", "Z");
 	for (int k = 0; k < NSCHEMES; k++) {
 		const struct ddpqn_totals *t = &r->t[k];
 
 		if (k < 2 && !r->have_ref) {
-			fprintf(out, "  %-8s (not available: the graph is not parallel chains "
+			fprintf(out, "  %-13s (not available: the graph is not parallel chains "
 				"between cut points)\n", scheme_names[k]);
 			continue;
 		}
 		if (!isfinite(t->objective)) {
-			fprintf(out, "  %-8s (not available: no server of that kind)\n",
+			fprintf(out, "  %-13s (not available: no server of that kind)\n",
 				scheme_names[k]);
 			continue;
 		}
-		fprintf(out, "  %-8s %12.6f %10.4f %12.4f %12.4f %12.6f %8.4f %8.4f\n",
+		fprintf(out, "  %-13s %12.6f %10.4f %12.4f %12.4f %12.6f %8.4f %8.4f\n",
 			scheme_names[k], t->objective, r->have_ref ? gap(r, k) : NAN,
 			t->delay_s, t->energy_j, t->cost_usd, t->h_mean, t->z_final);
 	}
@@ -685,7 +685,7 @@ static void print_text_row(FILE *out, const char *model, unsigned tasks,
 
 		if (!(r->agents & 1u << v))
 			continue;
-		fprintf(out, "  %-8.8s %12.6f %10.4f %12.4f %12.4f %12.6f %8.4f %8.4f"
+		fprintf(out, "  %-13s %12.6f %10.4f %12.4f %12.4f %12.6f %8.4f %8.4f"
 			"  %s %.2f s, %.2f us/decision\n", ddpqn_dqn_variants[v],
 			a->t.objective, gap_of(r, a->t.objective), a->t.delay_s,
 			a->t.energy_j, a->t.cost_usd, a->t.h_mean, a->t.z_final,
