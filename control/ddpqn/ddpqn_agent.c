@@ -181,13 +181,17 @@ int ddpqn_dqn_variant(const char *name, struct ddpqn_dqn_config *c)
 			.prioritized = flags[i].per,
 			.algo1_literal = 0,
 			.seed = 1,
+			.train_every = 1,
+			.eval_every = 1,
+			.eps_ramp = 0.5,
+			.grad_clip = 10,
 		};
 		return 0;
 	}
 	return -ENOENT;
 }
 
-static unsigned argmax(const float *q, unsigned n)
+unsigned ddpqn_argmax(const float *q, unsigned n)
 {
 	unsigned best = 0;
 
@@ -201,7 +205,7 @@ double ddpqn_td_target(double r, int done, double gamma, const float *q_online,
 		       const float *q_target, unsigned n, int double_q,
 		       int algo1_literal)
 {
-	unsigned a = argmax(double_q ? q_online : q_target, n);
+	unsigned a = ddpqn_argmax(double_q ? q_online : q_target, n);
 	int bootstrap = algo1_literal ? done : !done;
 
 	return bootstrap ? r + gamma * q_target[a] : r;

@@ -3,9 +3,9 @@
  * The agent seam: anything that picks a server for the step the environment
  * is at. The baselines (local, edge, cloud, greedy, random) are agents here;
  * the DQN family (DQN, Double, Dueling, prioritised replay and their
- * combinations up to DDPQN) plugs in through the same two calls once the
- * shared learning core exists: `act` is the network's forward pass with
- * epsilon-greedy, `learn` stores the transition and trains.
+ * combinations up to DDPQN, ddpqn_dqn.h) plugs in through the same two
+ * calls: `act` is the network's forward pass with epsilon-greedy, `learn`
+ * stores the transition and trains.
  */
 #ifndef EDGESTEER_DDPQN_AGENT_H
 #define EDGESTEER_DDPQN_AGENT_H
@@ -57,11 +57,23 @@ struct ddpqn_dqn_config {
 	int double_q, dueling, prioritized;
 	int algo1_literal;		/* Algorithm 1's swapped branches */
 	uint64_t seed;
+	/*
+	 * Not in the seed (decisions, docs/ddpqn.md): one minibatch every
+	 * train_every steps; the greedy probability rises linearly from 0
+	 * to eps_greedy over the first eps_ramp of the episodes; a greedy
+	 * rollout scored every eval_every episodes (best weights kept);
+	 * TD errors clipped to +-1 (Huber); gradient norm clipped.
+	 */
+	unsigned train_every, eval_every;
+	double eps_ramp, grad_clip;
 };
 
 /* dqn, double, dueling, pr, doublepr, duelingpr, doubledueling, ddpqn. */
 int ddpqn_dqn_variant(const char *name, struct ddpqn_dqn_config *c);
 extern const char *const ddpqn_dqn_variants[];
+
+/* The first index of the largest of @q[0..n). */
+unsigned ddpqn_argmax(const float *q, unsigned n);
 
 /*
  * The TD target of a transition: r if terminal, else r + gamma * Q'(s', a*)

@@ -33,6 +33,7 @@ struct ddpqn_env {
 	double *fin;		/* [task][layer] finish time */
 	double done_at[DDPQN_MAX_TASKS];
 	double free_at[DDPQN_MAX_SERVERS][DDPQN_MAX_POOL];
+	double backlog[DDPQN_MAX_SERVERS];	/* busy until, at reset (online load) */
 	unsigned count[DDPQN_MAX_SERVERS];
 	struct ddpqn_totals tot;
 	double h_sum;
@@ -334,9 +335,26 @@ void ddpqn_env_reset(struct ddpqn_env *env)
 	memset(env->fin, 0, cells * sizeof(*env->fin));
 	memset(env->done_at, 0, sizeof(env->done_at));
 	memset(env->free_at, 0, sizeof(env->free_at));
+	for (unsigned s = 0; s < env->ns; s++)
+		for (unsigned k = 0; k < env->srv[s].pool; k++)
+			env->free_at[s][k] = env->backlog[s];
 	memset(env->count, 0, sizeof(env->count));
 	memset(&env->tot, 0, sizeof(env->tot));
 	env->h_sum = 0;
+}
+
+int ddpqn_env_set_backlog(struct ddpqn_env *env, const double *busy_s, unsigned n)
+{
+	if (n > env->ns)
+		return -EINVAL;
+	for (unsigned s = 0; s < n; s++)
+		if (!(busy_s[s] >= 0 && isfinite(busy_s[s])))
+			return -EINVAL;
+	memset(env->backlog, 0, sizeof(env->backlog));
+	for (unsigned s = 0; s < n; s++)
+		env->backlog[s] = busy_s[s];
+	ddpqn_env_reset(env);
+	return 0;
 }
 
 int ddpqn_env_cursor(const struct ddpqn_env *env, unsigned *task, unsigned *layer)

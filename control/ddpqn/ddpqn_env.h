@@ -104,6 +104,15 @@ double ddpqn_env_server_ghz(const struct ddpqn_env *env, unsigned server);
 const struct ddpqn_graph *ddpqn_env_graph(const struct ddpqn_env *env);
 const struct ddpqn_params *ddpqn_env_params(const struct ddpqn_env *env);
 
+/*
+ * Load already on the servers (online: observed queue depths): every slot
+ * of server s is busy for @busy_s[s] seconds from the episode's start
+ * (servers with an unlimited pool have no queue, so it has no effect
+ * there). Kept across resets; @n <= servers, the rest 0. 0 or -EINVAL
+ * (a value not finite or < 0; nothing changed).
+ */
+int ddpqn_env_set_backlog(struct ddpqn_env *env, const double *busy_s, unsigned n);
+
 /* Episode: reset, then one step per (task, layer) in that order. */
 void ddpqn_env_reset(struct ddpqn_env *env);
 /* The step about to be taken; -ENODATA once the episode is over. */

@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * `edgesteerctl policy eval --policy ddpqn`: the offline evaluation of the
- * DDPQN environment, its exact-DP reference and the baselines, per model and
- * task count. The DQN agents join this report with the learning core; until
- * then no figure is printed for them.
+ * DDPQN environment, its exact-DP reference, the baselines and the eight DQN
+ * variants (saved weights or trained in the run), per model and task count;
+ * and the ops table with the online part (ddpqn_online.c).
  */
 #include <errno.h>
 #include <getopt.h>
@@ -16,11 +16,10 @@
 #include "ddpqn_dp.h"
 #include "ddpqn_env.h"
 #include "ddpqn_graph.h"
+#include "ddpqn_online.h"
+#include "ddpqn_train.h"
+#include "nn_file.h"
 #include "policy.h"
-
-#ifndef DDPQN_MODELS_DIR
-#define DDPQN_MODELS_DIR "models/dnn-layers"
-#endif
 
 static const char usage_text[] =
 "NAME\n"
@@ -47,9 +46,14 @@ static const char usage_text[] =
 "    under the full objective; local search from the best of those and the\n"
 "    baselines' placements), dp (the better DP start, before local search),\n"
 "    greedy, local, edge, cloud, random\n"
-"    (mean of --random-samples seeded episodes). The DQN agents (DQN,\n"
-"    Double, Dueling, PER and combinations up to DDPQN) are not in this\n"
-"    build: they land with the shared learning core (docs/ddpqn.md).\n"
+"    (mean of --random-samples seeded episodes), and the DQN agents: dqn,\n"
+"    double, dueling, pr, doublepr, duelingpr, doubledueling and ddpqn\n"
+"    (double + dueling + prioritised replay), each a greedy rollout of its\n"
+"    trained network. The top-level objective, gap_closed,\n"
+"    us_per_decision and train_s of a row are DDPQN's. Weights are loaded\n"
+"    from the weights directory (VARIANT-MODEL-TASKS.nnw) when present and\n"
+"    no environment option differs from its default; otherwise the agent\n"
+"    trains here (train_s says how long).\n"
 "\n"
 "OPTIONS\n"
 "    --model NAME       alexnet, vgg19, googlenet, resnet101 or all\n"
@@ -62,6 +66,21 @@ static const char usage_text[] =
 "    --random-samples N episodes averaged for random (default 32)\n"
 "    --ls-evals N       local-search budget of dp_ref, placements scored\n"
 "                       (default 10000)\n"
+"    --variants LIST    comma-separated DQN variants, all or none\n"
+"                       (default all)\n"
+"    --episodes N       training episodes (default 300, section 5.1)\n"
+"    --train-updates N  minibatch updates per training run, spread over\n"
+"                       the episodes (default 20000; 0 = one every step)\n"
+"    --weights-dir DIR  trained weights (default $EDGESTEER_DDPQN_WEIGHTS,\n"
+"                       else the build's models/ddpqn)\n"
+"    --retrain          train even where weights exist\n"
+"    --train-seed N     seed of the agents' networks, replay and exploration\n"
+"                       (default 1, the saved weights' seed; any other seed\n"
+"                       trains in the run and saves nothing)\n"
+"    --save-weights     write what was trained to the weights directory\n"
+"    --curve FILE       append the training curves as CSV (model, tasks,\n"
+"                       variant, episode, train_objective,\n"
+"                       greedy_objective, loss)\n"
 "    --edge N, --cloud N  servers of each kind (default 5, 5)\n"
 "    --pool C,E,G       parallel pool of the client, each edge and each\n"
 "                       cloud server; 0 = unlimited (default 1,2,4)\n"
@@ -119,6 +138,10 @@ struct opts {
 	struct ddpqn_graph_opts gopts;
 	struct ddpqn_params over;	/* model fields filled per model */
 	double size_scale;
+	int custom_env;			/* an environment option was given */
+	unsigned variants;		/* bit per ddpqn_dqn_variants entry */
+	struct ddpqn_train_opts train;
+	const char *curve;
 };
 
 static const char *const scheme_names[] = {
@@ -166,12 +189,34 @@ static int weights_ok(double a, double b, double c)
 	       fabs(a + b + c - 1) <= 1e-9;
 }
 
+static int parse_variants(const char *arg, unsigned *mask)
+{
+	char buf[256], *save = NULL, *tok;
+	int k;
+
+	if (!strcmp(arg, "all") || !strcmp(arg, "none")) {
+		*mask = strcmp(arg, "all") ? 0 : (1u << 8) - 1;
+		return 0;
+	}
+	if (strlen(arg) >= sizeof(buf))
+		return -1;
+	strcpy(buf, arg);
+	*mask = 0;
+	for (tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		if (pick(tok, ddpqn_dqn_variants, &k))
+			return -1;
+		*mask |= 1u << k;
+	}
+	return *mask ? 0 : -1;
+}
+
 static int parse_opts(int argc, char **argv, struct opts *o)
 {
 	enum { O_MODEL = 256, O_TASKS, O_JSON, O_DIR, O_SEED, O_SAMPLES, O_LS,
 	       O_EDGE, O_CLOUD, O_POOL, O_WEIGHTS, O_MIX, O_STD, O_HFORM, O_HROOT,
 	       O_ZSCALE, O_EQ13, O_HZNORM, O_RETURN, O_G4B, O_RESNET, O_IDB1,
-	       O_SCALE, O_COSTORDER };
+	       O_SCALE, O_COSTORDER, O_VARIANTS, O_EPISODES, O_UPDATES, O_WDIR,
+	       O_RETRAIN, O_SAVE, O_CURVE, O_TSEED };
 	static const struct option lo[] = {
 		{ "model", required_argument, 0, O_MODEL },
 		{ "tasks", required_argument, 0, O_TASKS },
@@ -197,6 +242,14 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 		{ "identity-branch1", required_argument, 0, O_IDB1 },
 		{ "size-scale", required_argument, 0, O_SCALE },
 		{ "cost-order", required_argument, 0, O_COSTORDER },
+		{ "variants", required_argument, 0, O_VARIANTS },
+		{ "episodes", required_argument, 0, O_EPISODES },
+		{ "train-updates", required_argument, 0, O_UPDATES },
+		{ "weights-dir", required_argument, 0, O_WDIR },
+		{ "retrain", no_argument, 0, O_RETRAIN },
+		{ "save-weights", no_argument, 0, O_SAVE },
+		{ "curve", required_argument, 0, O_CURVE },
+		{ "train-seed", required_argument, 0, O_TSEED },
 		{ "help", no_argument, 0, 'h' },
 		{ 0, 0, 0, 0 },
 	};
@@ -219,6 +272,13 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 	o->nmodels = 4;
 	for (int k = 0; k < 4; k++)
 		o->models[k] = DDPQN_MODEL_ALEXNET + k;
+	o->variants = (1u << 8) - 1;
+	o->train.updates = 20000;
+	o->train.load = 1;
+	o->train.seed = 1;
+	o->train.weights_dir = getenv("EDGESTEER_DDPQN_WEIGHTS");
+	if (!o->train.weights_dir || !*o->train.weights_dir)
+		o->train.weights_dir = DDPQN_WEIGHTS_DIR;
 	o->ntasks = 3;
 	o->tasks[0] = 1;
 	o->tasks[1] = 5;
@@ -307,11 +367,28 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 			bad = pick(a, (const char *[]){ "speed", "inverse", NULL }, &x);
 			p->cost_follows_speed = !x;
 			break;
+		case O_VARIANTS: bad = parse_variants(a, &o->variants); break;
+		case O_EPISODES: bad = uint_arg(a, 1, 100000, &o->train.episodes); break;
+		case O_UPDATES:
+			bad = uint_arg(a, 0, 100000000, &u);
+			o->train.updates = u;
+			break;
+		case O_WDIR: o->train.weights_dir = a; break;
+		case O_RETRAIN: o->train.load = 0; break;
+		case O_SAVE: o->train.save = 1; break;
+		case O_CURVE: o->curve = a; break;
+		case O_TSEED:
+			bad = uint_arg(a, 0, 0xffffffffu, &u);
+			o->train.seed = u;
+			break;
 		default:
 			fprintf(stderr, "error: ddpqn: unknown option '%s' (see --help)\n",
 				argv[optind - 1]);
 			return -EINVAL;
 		}
+		/* Saved weights belong to the default environment. */
+		if (c >= O_EDGE && c <= O_COSTORDER)
+			o->custom_env = 1;
 		if (bad) {
 			fprintf(stderr, "error: ddpqn: bad value '%s' for --%s (see --help)\n",
 				a, lo[idx].name);
@@ -336,6 +413,9 @@ struct row {
 	int have_ref, start, start_of[4];
 	double dp_additive, ref_s;
 	unsigned ls_evals, ls_moves, layers;
+	struct ddpqn_variant_result ag[8];	/* by ddpqn_dqn_variants index */
+	unsigned agents;			/* mask of those run */
+	double greedy_us;			/* greedy's time per decision */
 };
 
 static double now_s(void)
@@ -394,6 +474,17 @@ static int evaluate(const struct opts *o, struct ddpqn_env *env, struct row *r)
 	}
 	if (rc)
 		goto out;
+	/* The reference for us_per_decision: greedy (11 peeks and a step), best of 5. */
+	r->greedy_us = INFINITY;
+	for (int k = 0; k < 5 && !rc; k++) {
+		t0 = now_s();
+		rc = run_agent(env, "greedy", 0, NULL, NULL);
+		t0 = (now_s() - t0) * 1e6 / cells;
+		if (t0 < r->greedy_us)
+			r->greedy_us = t0;
+	}
+	if (rc)
+		goto out;
 	t0 = now_s();
 	rc = ddpqn_dp_ref(env, o->ls_evals, (const uint8_t *const *)starts, nstarts, buf, &st);
 	r->ref_s = now_s() - t0;
@@ -415,11 +506,61 @@ out:
 	return rc;
 }
 
-static double gap(const struct row *r, int k)
+static void print_num(FILE *out, double v);
+
+static double gap_of(const struct row *r, double objective)
 {
 	double span = r->t[6].objective - r->t[0].objective;
 
-	return span != 0 ? (r->t[6].objective - r->t[k].objective) / span : NAN;
+	return span != 0 && r->have_ref ? (r->t[6].objective - objective) / span : NAN;
+}
+
+static double gap(const struct row *r, int k)
+{
+	return gap_of(r, r->t[k].objective);
+}
+
+/* Trains or loads each asked-for variant; curves appended to @curve. */
+static int eval_agents(const struct opts *o, struct ddpqn_env *env,
+		       const char *model, FILE *curve, struct row *r)
+{
+	struct ddpqn_train_opts to = o->train;
+	unsigned eps = o->train.episodes ? o->train.episodes : 300;
+	struct ddpqn_dqn_epoch *cv = calloc(eps, sizeof(*cv));
+	int rc = 0;
+
+	if (!cv)
+		return -ENOMEM;
+	/* Saved weights belong to the default environment and seed 1. */
+	if (o->custom_env || o->train.seed != 1)
+		to.load = to.save = 0;
+	for (unsigned v = 0; ddpqn_dqn_variants[v] && !rc; v++) {
+		if (!(o->variants & 1u << v))
+			continue;
+		rc = ddpqn_variant_run(env, model, ddpqn_dqn_variants[v], &to,
+				       &r->ag[v], cv);
+		if (rc) {
+			fprintf(stderr, "error: ddpqn: %s, %u tasks, %s: %s\n", model,
+				ddpqn_env_ntasks(env), ddpqn_dqn_variants[v],
+				rc == -EBADMSG || rc == -EDOM || rc == -EPROTONOSUPPORT ?
+				nn_file_strerror(rc) : strerror(-rc));
+			break;
+		}
+		r->agents |= 1u << v;
+		if (r->ag[v].saved < 0)
+			fprintf(stderr, "warning: ddpqn: saving %s weights: %s\n",
+				ddpqn_dqn_variants[v], strerror(-r->ag[v].saved));
+		for (unsigned e = 0; curve && !r->ag[v].loaded && e < r->ag[v].episodes; e++) {
+			fprintf(curve, "%s,%u,%s,%u,%.9g,", model, ddpqn_env_ntasks(env),
+				ddpqn_dqn_variants[v], e + 1, cv[e].train_objective);
+			print_num(curve, cv[e].greedy_objective);
+			fputc(',', curve);
+			print_num(curve, cv[e].loss);
+			fputc('\n', curve);
+		}
+	}
+	free(cv);
+	return rc;
 }
 
 static void print_num(FILE *out, double v)
@@ -436,6 +577,39 @@ static const char *start_name(const struct row *r)
 	       scheme_names[r->start_of[r->start]];
 }
 
+static void print_totals(FILE *out, const struct row *r,
+			 const struct ddpqn_totals *t)
+{
+	fputs("\"objective\": ", out);
+	print_num(out, t->objective);
+	fputs(", \"gap_closed\": ", out);
+	print_num(out, gap_of(r, t->objective));
+	fputs(", \"excess\": ", out);
+	print_num(out, r->have_ref ? t->objective - r->t[0].objective : NAN);
+	fprintf(out, ", \"additive\": %.9g, \"delay_s\": %.9g, \"energy_j\": %.9g, "
+		"\"cost_usd\": %.9g, \"H\": %.6f, \"Z\": %.6f, \"Z_raw\": %.3f",
+		t->additive, t->delay_s, t->energy_j, t->cost_usd, t->h_mean,
+		t->z_final, t->z_raw_final);
+}
+
+/* DDPQN's own figures at the top of a row (null when not run). */
+static void print_ddpqn_head(FILE *out, const struct row *r)
+{
+	const unsigned v = 7;	/* "ddpqn" in ddpqn_dqn_variants */
+	int on = !!(r->agents & 1u << v);
+
+	fputs(", \"objective\": ", out);
+	print_num(out, on ? r->ag[v].t.objective : NAN);
+	fputs(", \"gap_closed\": ", out);
+	print_num(out, on ? gap_of(r, r->ag[v].t.objective) : NAN);
+	fputs(", \"us_per_decision\": ", out);
+	print_num(out, on ? r->ag[v].us_per_decision : NAN);
+	fputs(", \"train_s\": ", out);
+	print_num(out, on ? r->ag[v].train_s : NAN);
+	fputs(", \"greedy_us_per_decision\": ", out);
+	print_num(out, r->greedy_us);
+}
+
 static void print_json_row(FILE *out, const char *model, unsigned tasks,
 			   const struct row *r, int first)
 {
@@ -445,6 +619,7 @@ static void print_json_row(FILE *out, const char *model, unsigned tasks,
 		fprintf(out, ", \"%s\": ", scheme_names[k]);
 		print_num(out, !k && !r->have_ref ? NAN : r->t[k].objective);
 	}
+	print_ddpqn_head(out, r);
 	fputs(", \"dp_additive_exact\": ", out);
 	print_num(out, r->have_ref ? r->dp_additive : NAN);
 	fprintf(out, ", \"ls_start\": \"%s\", \"ls_evals\": %u, \"ls_moves\": %u, "
@@ -458,16 +633,24 @@ static void print_json_row(FILE *out, const char *model, unsigned tasks,
 			fputs("\"objective\": null}", out);
 			continue;
 		}
-		fputs("\"objective\": ", out);
-		print_num(out, t->objective);
-		fputs(", \"gap_closed\": ", out);
-		print_num(out, r->have_ref ? gap(r, k) : NAN);
-		fputs(", \"excess\": ", out);
-		print_num(out, r->have_ref ? t->objective - r->t[0].objective : NAN);
-		fprintf(out, ", \"additive\": %.9g, \"delay_s\": %.9g, \"energy_j\": %.9g, "
-			"\"cost_usd\": %.9g, \"H\": %.6f, \"Z\": %.6f, \"Z_raw\": %.3f}",
-			t->additive, t->delay_s, t->energy_j, t->cost_usd, t->h_mean,
-			t->z_final, t->z_raw_final);
+		print_totals(out, r, t);
+		fputc('}', out);
+	}
+	fputs("},\n     \"agents\": {", out);
+	for (unsigned v = 0, n = 0; ddpqn_dqn_variants[v]; v++) {
+		const struct ddpqn_variant_result *a = &r->ag[v];
+
+		if (!(r->agents & 1u << v))
+			continue;
+		fprintf(out, "%s\n       \"%s\": {", n++ ? "," : "", ddpqn_dqn_variants[v]);
+		print_totals(out, r, &a->t);
+		fputs(", \"train_s\": ", out);
+		print_num(out, a->train_s);
+		fputs(", \"us_per_decision\": ", out);
+		print_num(out, a->us_per_decision);
+		fprintf(out, ", \"loaded\": %s, \"episodes\": %u, \"updates\": %llu, "
+			"\"train_every\": %u}", a->loaded ? "true" : "false", a->episodes,
+			(unsigned long long)a->updates, a->train_every);
 	}
 	fputs("}}", out);
 }
@@ -478,24 +661,35 @@ static void print_text_row(FILE *out, const char *model, unsigned tasks,
 	fprintf(out, "%s, %u task%s (%u layers; dp_ref: from %s, %u placements "
 		"scored, %.2f s)\n", model, tasks, tasks > 1 ? "s" : "", r->layers,
 		r->have_ref ? start_name(r) : "-", r->ls_evals, r->ref_s);
-	fprintf(out, "  %-8s %12s %10s %12s %12s %12s %8s %8s\n", "scheme",
+	fprintf(out, "  %-13s %12s %10s %12s %12s %12s %8s %8s\n", "scheme",
 		"objective", "gap", "delay_s", "energy_j", "cost_usd", "H", "Z");
 	for (int k = 0; k < NSCHEMES; k++) {
 		const struct ddpqn_totals *t = &r->t[k];
 
 		if (k < 2 && !r->have_ref) {
-			fprintf(out, "  %-8s (not available: the graph is not parallel chains "
+			fprintf(out, "  %-13s (not available: the graph is not parallel chains "
 				"between cut points)\n", scheme_names[k]);
 			continue;
 		}
 		if (!isfinite(t->objective)) {
-			fprintf(out, "  %-8s (not available: no server of that kind)\n",
+			fprintf(out, "  %-13s (not available: no server of that kind)\n",
 				scheme_names[k]);
 			continue;
 		}
-		fprintf(out, "  %-8s %12.6f %10.4f %12.4f %12.4f %12.6f %8.4f %8.4f\n",
+		fprintf(out, "  %-13s %12.6f %10.4f %12.4f %12.4f %12.6f %8.4f %8.4f\n",
 			scheme_names[k], t->objective, r->have_ref ? gap(r, k) : NAN,
 			t->delay_s, t->energy_j, t->cost_usd, t->h_mean, t->z_final);
+	}
+	for (unsigned v = 0; ddpqn_dqn_variants[v]; v++) {
+		const struct ddpqn_variant_result *a = &r->ag[v];
+
+		if (!(r->agents & 1u << v))
+			continue;
+		fprintf(out, "  %-13s %12.6f %10.4f %12.4f %12.4f %12.6f %8.4f %8.4f"
+			"  %s %.2f s, %.2f us/decision\n", ddpqn_dqn_variants[v],
+			a->t.objective, gap_of(r, a->t.objective), a->t.delay_s,
+			a->t.energy_j, a->t.cost_usd, a->t.h_mean, a->t.z_final,
+			a->loaded ? "loaded," : "trained", a->train_s, a->us_per_decision);
 	}
 }
 
@@ -504,6 +698,7 @@ static int eval_ddpqn(int argc, char **argv, FILE *out)
 	struct ddpqn_graph *g = malloc(sizeof(*g));
 	struct ddpqn_load_err err;
 	struct opts o;
+	FILE *curve = NULL;
 	int rc, status = 0, first = 1;
 
 	if (!g)
@@ -517,10 +712,17 @@ static int eval_ddpqn(int argc, char **argv, FILE *out)
 		}
 		return 2;
 	}
+	if (o.curve) {
+		curve = fopen(o.curve, "a");
+		if (!curve) {
+			fprintf(stderr, "error: ddpqn: --curve %s: %s\n", o.curve,
+				strerror(errno));
+			free(g);
+			return 1;
+		}
+	}
 	if (o.json)
-		fprintf(out, "{\"policy\": \"ddpqn\", \"agents\": null, "
-			"\"agents_note\": \"DQN variants land with the learning core\", "
-			"\"results\": [");
+		fprintf(out, "{\"policy\": \"ddpqn\", \"results\": [");
 	for (unsigned m = 0; m < o.nmodels; m++) {
 		const char *name = ddpqn_model_name(o.models[m]);
 		char path[512];
@@ -547,6 +749,8 @@ static int eval_ddpqn(int argc, char **argv, FILE *out)
 			rc = ddpqn_env_create(g, &p, &env);
 			if (!rc) {
 				rc = evaluate(&o, env, &r);
+				if (!rc && o.variants)
+					rc = eval_agents(&o, env, name, curve, &r);
 				ddpqn_env_destroy(env);
 			}
 			if (rc) {
@@ -564,12 +768,18 @@ static int eval_ddpqn(int argc, char **argv, FILE *out)
 	}
 	if (o.json)
 		fprintf(out, "\n]}\n");
+	if (curve)
+		fclose(curve);
 	free(g);
 	return status;
 }
 
 const struct ctl_policy_ops ddpqn_policy = {
 	.name = "ddpqn",
-	.summary = "DNN layers on client/edge/cloud (seed 004): DP reference and baselines",
+	.summary = "DDPQN: DNN layers on client/edge/cloud by double dueling prioritised DQN (seed 004)",
 	.eval = eval_ddpqn,
+	.create = ddpqn_online_create,
+	.observe = ddpqn_online_observe,
+	.decide = ddpqn_online_decide,
+	.destroy = ddpqn_online_destroy,
 };
