@@ -9,6 +9,7 @@
 #include "ddlo.h"
 #include "esop.h"
 #include "nn_file.h"
+#include "ptab.h"
 
 
 struct ddlo_online {
@@ -201,26 +202,11 @@ static int ddlo_observe(void *state, const struct ctl_epoch_obs *obs)
 	return 0;
 }
 
-static const struct es_device *find_device(const struct es_policy *p, uint32_t id)
-{
-	uint32_t lo = 0, hi = p->ndevices;
-
-	while (lo < hi) {
-		uint32_t mid = lo + (hi - lo) / 2;
-
-		if (p->devices[mid].id < id)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo < p->ndevices && p->devices[lo].id == id ? &p->devices[lo] : NULL;
-}
-
 /* Writes slot @k's decision into @next's copy of its device; 1 = changed. */
 static int apply_slot(const struct ddlo_online *s, uint32_t k,
 		      const struct es_policy *cur, struct es_policy *next)
 {
-	const struct es_device *dev = find_device(cur, s->slot_dev[k]);
+	const struct es_device *dev = ptab_find_device(cur, s->slot_dev[k]);
 	const uint32_t m = s->mec.n_task, wd = k / m;
 	int changed = 0, matched = 0;
 
@@ -284,26 +270,10 @@ static int ddlo_decide_online(void *state, const struct ctl_epoch_obs *obs,
 		if (rc < 0)
 			return rc;
 	}
-	*next = *cur;
+	rc = ptab_copy(next, cur);
+	if (rc)
+		return rc;
 	next->epoch = cur->epoch + 1;
-	next->devices = NULL;
-	next->apps = NULL;
-	if (cur->ndevices) {
-		next->devices = malloc(cur->ndevices * sizeof(*next->devices));
-		if (!next->devices)
-			return -ENOMEM;
-		memcpy(next->devices, cur->devices,
-		       cur->ndevices * sizeof(*next->devices));
-	}
-	if (cur->napps) {
-		next->apps = malloc(cur->napps * sizeof(*next->apps));
-		if (!next->apps) {
-			free(next->devices);
-			next->devices = NULL;
-			return -ENOMEM;
-		}
-		memcpy(next->apps, cur->apps, cur->napps * sizeof(*next->apps));
-	}
 	for (uint32_t k = 0; k < s->slots; k++)
 		if (s->slot_dev[k])
 			changed |= apply_slot(s, k, cur, next);

@@ -7,6 +7,7 @@
 
 #include "ddpqn_train.h"
 #include "esop.h"
+#include "ptab.h"
 
 #define KIND_MAX 5u	/* servers of a kind the trained nets know */
 
@@ -163,45 +164,6 @@ int ddpqn_online_observe(void *state, const struct ctl_epoch_obs *obs)
 	return 0;
 }
 
-static const struct es_device *find_device(const struct es_policy *p, uint32_t id)
-{
-	uint32_t lo = 0, hi = p->ndevices;
-
-	while (lo < hi) {
-		uint32_t mid = lo + (hi - lo) / 2;
-
-		if (p->devices[mid].id < id)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo < p->ndevices && p->devices[lo].id == id ? &p->devices[lo] : NULL;
-}
-
-static int copy_table(const struct es_policy *cur, struct es_policy *next)
-{
-	*next = *cur;
-	next->epoch = cur->epoch + 1;
-	next->devices = NULL;
-	next->apps = NULL;
-	if (cur->ndevices) {
-		next->devices = malloc(cur->ndevices * sizeof(*next->devices));
-		if (!next->devices)
-			return -ENOMEM;
-		memcpy(next->devices, cur->devices, cur->ndevices * sizeof(*next->devices));
-	}
-	if (cur->napps) {
-		next->apps = malloc(cur->napps * sizeof(*next->apps));
-		if (!next->apps) {
-			free(next->devices);
-			next->devices = NULL;
-			return -ENOMEM;
-		}
-		memcpy(next->apps, cur->apps, cur->napps * sizeof(*next->apps));
-	}
-	return 0;
-}
-
 /* The trained net nearest @tasks. */
 static struct ddpqn_dqn *pick_net(const struct ddpqn_online *s, unsigned tasks)
 {
@@ -270,7 +232,7 @@ static int apply_task(const struct ddpqn_online *s, struct ddpqn_env *env,
 		      unsigned i, const uint8_t *map, const struct es_policy *cur,
 		      struct es_policy *next)
 {
-	const struct es_device *dev = find_device(cur, s->dev[i]);
+	const struct es_device *dev = ptab_find_device(cur, s->dev[i]);
 	const uint8_t *pl = s->place + (size_t)i * s->g->n;
 	double work[DDPQN_MAX_SERVERS] = { 0 }, dl, rest;
 	unsigned split = 0, target = 0, kind;
@@ -321,9 +283,10 @@ int ddpqn_online_decide(void *state, const struct ctl_epoch_obs *obs,
 
 	if (!s || !cur || !next)
 		return -EINVAL;
-	rc = copy_table(cur, next);
+	rc = ptab_copy(next, cur);
 	if (rc)
 		return rc;
+	next->epoch = cur->epoch + 1;
 	if (!s->ntasks)
 		return 1;
 	rc = build_env(s, cur, &env, map);

@@ -15,6 +15,7 @@
 #include "dil_solve.h"
 #include "nn_file.h"
 #include "esop.h"
+#include "ptab.h"
 
 /* The table's target kinds are the seed's I_t values. */
 _Static_assert((int)ESOP_TARGET_LOCAL == (int)DIL_LOCAL &&
@@ -320,24 +321,6 @@ static const struct dil_app *find_app(const struct dil_online *o, uint16_t id)
 	return NULL;
 }
 
-/* Devices are sorted by id (es_policy.h). */
-static const struct es_device *find_device(const struct es_policy *t,
-					   uint32_t id)
-{
-	size_t lo = 0, hi = t->ndevices;
-
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-
-		if (t->devices[mid].id < id)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo < t->ndevices && t->devices[lo].id == id ?
-	       &t->devices[lo] : NULL;
-}
-
 static double clamp(double v, double lo, double hi)
 {
 	return v < lo ? lo : v > hi ? hi : v;
@@ -400,20 +383,10 @@ int dil_online_decide(struct dil_online *o, const struct ctl_epoch_obs *obs,
 	int have[DIL_NLOC] = { 1, 0, 0 }, changed = 0;
 	uint32_t active = 0, queue = UINT32_MAX, m, n;
 
-	*next = *cur;
-	next->devices = malloc((cur->ndevices ? cur->ndevices : 1) *
-			       sizeof(*next->devices));
-	next->apps = malloc((cur->napps ? cur->napps : 1) *
-			    sizeof(*next->apps));
-	if (!next->devices || !next->apps) {
-		free(next->devices);
-		free(next->apps);
-		next->devices = NULL;
-		next->apps = NULL;
-		return -ENOMEM;
-	}
-	memcpy(next->devices, cur->devices, cur->ndevices * sizeof(*cur->devices));
-	memcpy(next->apps, cur->apps, cur->napps * sizeof(*cur->apps));
+	int rc = ptab_copy(next, cur);
+
+	if (rc)
+		return rc;
 	for (uint32_t i = 0; i < cur->nservers; i++) {
 		unsigned kind = cur->servers[i].kind;
 
@@ -434,7 +407,7 @@ int dil_online_decide(struct dil_online *o, const struct ctl_epoch_obs *obs,
 	for (uint32_t i = 0; i < obs->ndevices; i++) {
 		const struct ctl_device_obs *d = &obs->devices[i];
 		const struct dil_app *app = find_app(o, d->app_id);
-		const struct es_device *dev = find_device(cur, d->id);
+		const struct es_device *dev = ptab_find_device(cur, d->id);
 
 		if (!app || !dev)
 			continue;

@@ -11,6 +11,7 @@
 #include "pdo_eval.h"
 #include "pdo_model.h"
 #include "pdo_solve.h"
+#include "ptab.h"
 
 #ifndef PDO_MODELS_DIR
 #define PDO_MODELS_DIR "models/prednnoff"
@@ -243,32 +244,13 @@ static int app_is_ours(const struct pdo_state *st, uint16_t app)
 	return 0;
 }
 
-/* The table in force keeps devices sorted by id (es_policy.h). */
-static struct es_device *device_of(struct es_device *devs, uint32_t n, uint32_t id)
-{
-	uint32_t lo = 0, hi = n;
-
-	while (lo < hi) {
-		uint32_t mid = lo + (hi - lo) / 2;
-
-		if (devs[mid].id == id)
-			return &devs[mid];
-		if (devs[mid].id < id)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return NULL;
-}
-
 static int pdo_decide(void *state, const struct ctl_epoch_obs *obs, struct es_policy *next)
 {
 	const struct es_policy *cur = obs->in_force;
 	struct pdo_state *st = state;
 	unsigned int has_edge = 0, has_cloud = 0, tiers;
-	struct es_device *devs = NULL;
-	struct es_app *apps = NULL;
-	int changed = 0;
+	struct es_policy t;
+	int changed = 0, rc;
 
 	if (!cur)
 		return -EINVAL;
@@ -277,28 +259,17 @@ static int pdo_decide(void *state, const struct ctl_epoch_obs *obs, struct es_po
 		has_cloud |= cur->servers[i].kind == ESOP_TARGET_CLOUD;
 	}
 	tiers = has_cloud ? 3 : 2;
-	if (cur->ndevices) {
-		devs = malloc(cur->ndevices * sizeof(*devs));
-		if (!devs)
-			return -ENOMEM;
-		memcpy(devs, cur->devices, cur->ndevices * sizeof(*devs));
-	}
-	if (cur->napps) {
-		apps = malloc(cur->napps * sizeof(*apps));
-		if (!apps) {
-			free(devs);
-			return -ENOMEM;
-		}
-		memcpy(apps, cur->apps, cur->napps * sizeof(*apps));
-	}
+	rc = ptab_copy(&t, cur);
+	if (rc)
+		return rc;
 	for (uint32_t i = 0; i < obs->ndevices; i++) {
 		const struct ctl_device_obs *o = &obs->devices[i];
-		const struct es_device *dev = device_of(devs, cur->ndevices, o->id);
+		const struct es_device *dev = ptab_find_device(cur, o->id);
 
 		if (!dev)
 			continue;	/* not in the table: the daemon's business */
 		for (uint32_t j = 0; j < dev->napps; j++) {
-			struct es_app *a = &apps[dev->apps_off + j];
+			struct es_app *a = &t.apps[dev->apps_off + j];
 			struct prednnoff_answer ans;
 
 			if (!app_is_ours(st, a->app))
@@ -320,14 +291,11 @@ static int pdo_decide(void *state, const struct ctl_epoch_obs *obs, struct es_po
 		}
 	}
 	if (!changed) {
-		free(apps);
-		free(devs);
+		ptab_free(&t);
 		return 1;
 	}
-	*next = *cur;
+	*next = t;
 	next->epoch = cur->epoch + 1;
-	next->devices = devs;
-	next->apps = apps;
 	return 0;
 }
 
