@@ -7,6 +7,7 @@
 
 #include <linux/types.h>
 
+#include "es_policy.h"
 #include "esop.h"
 
 #define HOST4(a, b, c, d) { a, b, c, d }
@@ -434,6 +435,69 @@ int esop_fixtures_build(struct esop_fixture **out, size_t *n)
 	*out = fx;
 	*n = k;
 	return 0;
+}
+
+int esop_fix_world_policy(struct es_policy *p)
+{
+	const struct esop_fix_world *w = &esop_fix_world;
+	uint32_t napps = 0;
+
+	memset(p, 0, sizeof(*p));
+	p->epoch = w->epoch;
+	p->unknown_action = ES_UNKNOWN_DROP;
+	p->default_rate_kbps = w->default_rate_kbps;
+	p->default_burst_bytes = w->default_burst_bytes;
+	p->nservers = w->nservers;
+	for (unsigned int i = 0; i < w->nservers; i++) {
+		const struct esop_fix_server *f = &w->servers[i];
+		struct es_server *s = &p->servers[i];
+
+		snprintf(s->name, sizeof(s->name), "%s", f->name);
+		s->kind = f->kind;
+		s->ipv6 = f->ipv6;
+		s->udp_port = f->host.port;
+		s->port = f->port;
+		memcpy(s->mac, f->host.mac, 6);
+		memcpy(s->ip, f->ipv6 ? f->host.ip6 : f->host.ip4, f->ipv6 ? 16 : 4);
+	}
+	for (unsigned int i = 0; i < w->ndevices; i++)
+		napps += w->devices[i].napps;
+	p->devices = calloc(w->ndevices, sizeof(*p->devices));
+	p->apps = calloc(napps ? napps : 1, sizeof(*p->apps));
+	if (!p->devices || !p->apps) {
+		esop_fix_world_policy_free(p);
+		return -ENOMEM;
+	}
+	/* the world lists its devices in id order, as es_policy wants */
+	for (unsigned int i = 0; i < w->ndevices; i++) {
+		const struct esop_fix_device *fd = &w->devices[i];
+		struct es_device *d = &p->devices[p->ndevices++];
+
+		d->id = fd->id;
+		d->rate_kbps = fd->rate_kbps;
+		d->burst_bytes = fd->burst_bytes;
+		d->apps_off = p->napps;
+		d->napps = (uint8_t)fd->napps;
+		for (unsigned int a = 0; a < fd->napps; a++) {
+			const struct esop_fix_app *fa = &fd->apps[a];
+			struct es_app *o = &p->apps[p->napps++];
+
+			o->app = fa->app;
+			o->split_layer = fa->split_layer;
+			o->exit = fa->exit;
+			o->target_kind = fa->server < 0 ? ESOP_TARGET_LOCAL
+							: w->servers[fa->server].kind;
+			o->server = fa->server < 0 ? ES_SERVER_ANY : (uint8_t)fa->server;
+		}
+	}
+	return 0;
+}
+
+void esop_fix_world_policy_free(struct es_policy *p)
+{
+	free(p->devices);
+	free(p->apps);
+	memset(p, 0, sizeof(*p));
 }
 
 static void fmt_mac(char *b, size_t n, const uint8_t *m)

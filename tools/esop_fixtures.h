@@ -77,6 +77,16 @@ int esop_fixtures_build(struct esop_fixture **out, size_t *n);
 const struct esop_fix_device *esop_fix_device(uint32_t id);
 int esop_fix_server_by_addr(const uint8_t *addr, int ipv6);
 
+struct es_policy;
+
+/*
+ * The world as the neutral table the stages compile (include/es_policy.h),
+ * as ptab would load fixtures.json: local apps have server ES_SERVER_ANY.
+ * Free with esop_fix_world_policy_free(). Returns 0 or -ENOMEM.
+ */
+int esop_fix_world_policy(struct es_policy *p);
+void esop_fix_world_policy_free(struct es_policy *p);
+
 /* Writes the world as a POLICY.md table. Returns 0 or -errno. */
 int esop_fix_world_write_json(FILE *f);
 

@@ -18,64 +18,7 @@
 
 int xdp_world_policy(struct es_policy *p)
 {
-	const struct esop_fix_world *w = &esop_fix_world;
-	uint32_t napps = 0;
-
-	memset(p, 0, sizeof(*p));
-	p->epoch = w->epoch;
-	p->unknown_action = ES_UNKNOWN_DROP;
-	p->default_rate_kbps = w->default_rate_kbps;
-	p->default_burst_bytes = w->default_burst_bytes;
-	p->nservers = w->nservers;
-	for (unsigned int i = 0; i < w->nservers; i++) {
-		const struct esop_fix_server *s = &w->servers[i];
-		struct es_server *d = &p->servers[i];
-
-		strncpy(d->name, s->name, sizeof(d->name) - 1);
-		d->kind = s->kind;
-		d->ipv6 = s->ipv6;
-		d->udp_port = s->host.port;
-		d->port = s->port;
-		memcpy(d->mac, s->host.mac, 6);
-		memcpy(d->ip, s->ipv6 ? s->host.ip6 : s->host.ip4, s->ipv6 ? 16 : 4);
-	}
-	for (unsigned int i = 0; i < w->ndevices; i++)
-		napps += w->devices[i].napps;
-	p->devices = calloc(w->ndevices, sizeof(*p->devices));
-	p->apps = calloc(napps ? napps : 1, sizeof(*p->apps));
-	if (!p->devices || !p->apps) {
-		xdp_policy_free(p);
-		return -ENOMEM;
-	}
-	p->ndevices = w->ndevices;
-	p->napps = napps;
-	napps = 0;
-	/* the world lists devices in id order already */
-	for (unsigned int i = 0; i < w->ndevices; i++) {
-		const struct esop_fix_device *s = &w->devices[i];
-		struct es_device *d = &p->devices[i];
-
-		d->id = s->id;
-		d->rate_kbps = s->rate_kbps;
-		d->burst_bytes = s->burst_bytes;
-		d->apps_off = napps;
-		d->napps = (uint8_t)s->napps;
-		for (unsigned int a = 0; a < s->napps; a++) {
-			struct es_app *ap = &p->apps[napps++];
-
-			ap->app = s->apps[a].app;
-			ap->split_layer = s->apps[a].split_layer;
-			ap->exit = s->apps[a].exit;
-			if (s->apps[a].server < 0) {
-				ap->target_kind = ESOP_TARGET_LOCAL;
-				ap->server = ES_SERVER_ANY;
-			} else {
-				ap->target_kind = w->servers[s->apps[a].server].kind;
-				ap->server = (uint8_t)s->apps[a].server;
-			}
-		}
-	}
-	return 0;
+	return esop_fix_world_policy(p);
 }
 
 static int u32_cmp(const void *a, const void *b)
