@@ -4,9 +4,11 @@
  * networks (the shipped models/ddlo file) and into one small 2-3-2 network.
  * Each input is loaded as it is, then again with its size field and FNV
  * checksum made right, so the fuzzer gets past the checksum to the shape
- * checks. A refused file must leave the networks as they were.
+ * checks. A refused file must leave the networks as they were; an accepted
+ * one holds finite weights only.
  */
 #include <errno.h>
+#include <math.h>
 #include <string.h>
 
 #include "fuzz_file.h"
@@ -45,6 +47,9 @@ static void load_check(const uint8_t *data, size_t size, struct nn *const *nets,
 		abort();
 	if (rc && memcmp(before, w, np * sizeof(*w)))
 		abort();		/* a refused file changed a network */
+	for (size_t i = 0; !rc && i < np; i++)
+		if (!isfinite(w[i]))
+			abort();	/* a NaN or infinite weight loaded */
 	free(before);
 }
 
