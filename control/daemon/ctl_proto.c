@@ -2,6 +2,7 @@
 #include "ctl_proto.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -32,6 +33,55 @@ int ctl_proto_check_req(const struct ctl_msg_hdr *h)
 	if (h->len > (h->type == CTL_REQ_PUSH ? CTL_PUSH_MAX_BYTES : CTL_SMALL_MAX_BYTES))
 		return -E2BIG;
 	return 0;
+}
+
+int ctl_proto_decode_req(const struct ctl_msg_hdr *h, const char *p, size_t len,
+			 struct ctl_req *req, char *why, size_t whylen)
+{
+	uint16_t nlen;
+
+	memset(req, 0, sizeof(*req));
+	req->type = h->type;
+	req->flags = h->flags;
+	switch (h->type) {
+	case CTL_REQ_PUSH:
+		if (len < 2) {
+			snprintf(why, whylen, "push: payload too short for its name");
+			return -EINVAL;
+		}
+		memcpy(&nlen, p, 2);
+		if (nlen > CTL_NAME_MAX || (size_t)nlen + 2 > len) {
+			snprintf(why, whylen, "push: name length %u past the payload", nlen);
+			return -EINVAL;
+		}
+		memcpy(req->name, p + 2, nlen);
+		req->name[nlen] = '\0';
+		req->json = p + 2 + nlen;
+		req->json_len = len - 2 - nlen;
+		return 0;
+	case CTL_REQ_SHOW:
+		if (len != sizeof(req->device)) {
+			snprintf(why, whylen, "show: payload is %zu bytes, not 4", len);
+			return -EINVAL;
+		}
+		memcpy(&req->device, p, sizeof(req->device));
+		return 0;
+	case CTL_REQ_ROLLBACK:
+		if (len != sizeof(req->epoch)) {
+			snprintf(why, whylen, "rollback: payload is %zu bytes, not 8", len);
+			return -EINVAL;
+		}
+		memcpy(&req->epoch, p, sizeof(req->epoch));
+		return 0;
+	case CTL_REQ_STATS:
+		if (len) {
+			snprintf(why, whylen, "stats: takes no payload");
+			return -EINVAL;
+		}
+		return 0;
+	}
+	snprintf(why, whylen, "request type %u unknown", h->type);
+	return -EINVAL;
 }
 
 int ctl_proto_write(int fd, const void *buf, size_t n)

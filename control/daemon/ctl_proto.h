@@ -62,6 +62,26 @@ void ctl_proto_hdr(struct ctl_msg_hdr *h, uint16_t type, uint32_t flags,
 /* Checks a request header: 0 or -EPROTO / -E2BIG / -EINVAL. */
 int ctl_proto_check_req(const struct ctl_msg_hdr *h);
 
+/* A request's payload, decoded by ctl_proto_decode_req(). */
+struct ctl_req {
+	uint16_t type;			/* enum ctl_req_type */
+	uint32_t flags;
+	char name[CTL_NAME_MAX + 1];	/* PUSH: for messages, "" when none sent */
+	const char *json;		/* PUSH: into the payload, NUL-terminated */
+	size_t json_len;
+	uint32_t device;		/* SHOW */
+	uint64_t epoch;			/* ROLLBACK */
+};
+
+/*
+ * Decodes the @len payload bytes at @p of a request whose header passed
+ * ctl_proto_check_req(); @p[@len] must be a NUL (the daemon's receive
+ * buffer keeps one), which the PUSH JSON ends on. Returns 0 or -EINVAL with
+ * the reason in @why ("push: name length 9 past the payload").
+ */
+int ctl_proto_decode_req(const struct ctl_msg_hdr *h, const char *p, size_t len,
+			 struct ctl_req *req, char *why, size_t whylen);
+
 /* Whole-buffer I/O on a socket (EINTR retried). 0, -errno or -EPIPE on EOF. */
 int ctl_proto_write(int fd, const void *buf, size_t n);
 int ctl_proto_read(int fd, void *buf, size_t n);

@@ -178,35 +178,19 @@ static void reply_text(struct reply *r, int32_t status, const char *fmt, ...)
 	va_end(ap);
 }
 
-static void handle_push(struct daemon *d, const struct ctl_msg_hdr *h, char *p, size_t len,
-			struct reply *r)
+static void handle_push(struct daemon *d, const struct ctl_req *q, struct reply *r)
 {
 	struct ptab_load_info info;
 	struct ptab_error err = { "" };
 	struct ptab_delta delta;
-	char name[CTL_NAME_MAX + 1], why[512];
+	const char *name = q->name[0] ? q->name : "push";
+	char why[512];
 	struct es_policy next;
-	uint16_t nlen;
 	double t0 = now_ms();
 	int rc;
 
-	if (len < 2) {
-		reply_text(r, -EINVAL, "push: payload too short for its name");
-		d->st.bad_requests++;
-		return;
-	}
-	memcpy(&nlen, p, 2);
-	if (nlen > CTL_NAME_MAX || (size_t)nlen + 2 > len) {
-		reply_text(r, -EINVAL, "push: name length %u past the payload", nlen);
-		d->st.bad_requests++;
-		return;
-	}
-	memcpy(name, p + 2, nlen);
-	name[nlen] = '\0';
-	/* p[len] is our NUL (the buffer has one byte more) */
-	rc = ptab_load(nlen ? name : "push", p + 2 + nlen, len - 2 - nlen,
-		       d->have_table ? &d->cur : NULL, &d->lim,
-		       h->flags & CTL_F_FORCE ? PTAB_F_FORCE : 0, &next, &info, &delta, &err);
+	rc = ptab_load(name, q->json, q->json_len, d->have_table ? &d->cur : NULL, &d->lim,
+		       q->flags & CTL_F_FORCE ? PTAB_F_FORCE : 0, &next, &info, &delta, &err);
 	d->st.last_load_ms = now_ms() - t0;
 	if (rc) {
 		d->st.pushes_refused++;
@@ -233,17 +217,10 @@ static void handle_push(struct daemon *d, const struct ctl_msg_hdr *h, char *p, 
 		   info.replaced, info.removed, d->st.last_push_ms);
 }
 
-static void handle_show(struct daemon *d, const char *p, size_t len, struct reply *r)
+static void handle_show(struct daemon *d, uint32_t id, struct reply *r)
 {
-	uint32_t id = 0;
 	FILE *f;
 
-	if (len != sizeof(id)) {
-		d->st.bad_requests++;
-		reply_text(r, -EINVAL, "show: payload is %zu bytes, not 4", len);
-		return;
-	}
-	memcpy(&id, p, sizeof(id));
 	if (!d->have_table) {
 		reply_text(r, -ENOENT, "no table in force (push one)");
 		return;
@@ -265,21 +242,15 @@ static void handle_show(struct daemon *d, const char *p, size_t len, struct repl
 	r->status = rc;
 }
 
-static void handle_rollback(struct daemon *d, const char *p, size_t len, struct reply *r)
+static void handle_rollback(struct daemon *d, uint64_t epoch, struct reply *r)
 {
 	char why[512];
 	struct ptab_error err = { "" };
 	struct es_policy t;
-	uint64_t epoch, kept[256];
+	uint64_t kept[256];
 	size_t n;
 	int rc;
 
-	if (len != sizeof(epoch)) {
-		d->st.bad_requests++;
-		reply_text(r, -EINVAL, "rollback: payload is %zu bytes, not 8", len);
-		return;
-	}
-	memcpy(&epoch, p, sizeof(epoch));
 	rc = ptab_store_list(d->state_dir, kept, 256, &n);
 	if (rc) {
 		reply_text(r, rc, "cannot list %s: %s", d->state_dir, strerror(-rc));
@@ -466,23 +437,27 @@ static void serve_one(struct daemon *d, int fd)
 		h.len += file_len;
 	}
 	d->rx[h.len] = '\0';
-	switch (h.type) {
+	struct ctl_req q;
+	char why[128];
+
+	rc = ctl_proto_decode_req(&h, d->rx, h.len, &q, why, sizeof(why));
+	if (rc) {
+		d->st.bad_requests++;
+		reply_text(&r, rc, "%s", why);
+		goto send;
+	}
+	switch (q.type) {
 	case CTL_REQ_PUSH:
-		handle_push(d, &h, d->rx, h.len, &r);
+		handle_push(d, &q, &r);
 		break;
 	case CTL_REQ_SHOW:
-		handle_show(d, d->rx, h.len, &r);
+		handle_show(d, q.device, &r);
 		break;
 	case CTL_REQ_ROLLBACK:
-		handle_rollback(d, d->rx, h.len, &r);
+		handle_rollback(d, q.epoch, &r);
 		break;
 	case CTL_REQ_STATS:
-		if (h.len) {
-			d->st.bad_requests++;
-			reply_text(&r, -EINVAL, "stats: takes no payload");
-		} else {
-			handle_stats(d, &r);
-		}
+		handle_stats(d, &r);
 		break;
 	}
 send:;

@@ -2,6 +2,7 @@
 #include "ddlo_data.h"
 
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -186,7 +187,7 @@ int ddlo_data_load(const char *path, struct ddlo_data **out, char *err,
 			}
 			d->x_min[(size_t)r * nm + c] = (uint8_t)v;
 		}
-		if (parse_num(fld[1 + nm], &v) || !(v > 0)) {
+		if (parse_num(fld[1 + nm], &v) || !(v > 0) || !isfinite(v)) {
 			snprintf(err, errlen, "%s:%u: column q_min: '%s', expected "
 				 "a positive number", path, lineno, fld[1 + nm]);
 			rc = -EINVAL;

@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -223,6 +224,20 @@ int nn_file_load(const char *path, struct nn *const *nets, uint32_t nnets)
 			if (get_u32(p) != (uint32_t)acts[l])
 				goto out;
 	}
+	/*
+	 * A NaN or infinite weight (a diverged or forged file) would turn
+	 * every output of the network into NaN, and a policy's decisions with
+	 * it: refused like any corrupt file.
+	 */
+	rc = -EBADMSG;
+	for (const uint8_t *q = p; q < buf + len - 8; q += 4) {
+		float v;
+		uint32_t bits = get_u32(q);
+
+		memcpy(&v, &bits, 4);
+		if (!isfinite(v))
+			goto out;
+	}
 	/* Everything checked: only now overwrite the networks. */
 	for (uint32_t k = 0; k < nnets; k++) {
 		size_t np;
@@ -244,7 +259,8 @@ const char *nn_file_strerror(int rc)
 {
 	switch (rc) {
 	case -EBADMSG:
-		return "not a weights file, truncated, or checksum mismatch";
+		return "not a weights file, truncated, checksum mismatch or a weight "
+		       "not finite";
 	case -EPROTONOSUPPORT:
 		return "weights file version not supported";
 	case -EDOM:

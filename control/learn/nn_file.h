@@ -26,7 +26,7 @@ int nn_file_save(const char *path, struct nn *const *nets, uint32_t nnets);
 /*
  * Loads into networks already created with the shapes the file must hold.
  * Returns 0, -errno of open/read, -EBADMSG (not a weights file, truncated,
- * checksum mismatch), -EPROTONOSUPPORT (other version) or -EDOM (the file's
+ * checksum mismatch, a NaN or infinite weight), -EPROTONOSUPPORT (other version) or -EDOM (the file's
  * network count or shapes differ from @nets).
  */
 int nn_file_load(const char *path, struct nn *const *nets, uint32_t nnets);

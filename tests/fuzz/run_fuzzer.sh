@@ -1,13 +1,28 @@
 #!/usr/bin/env bash
-# run_fuzzer.sh FUZZER SEED_CORPUS SECONDS: runs a libFuzzer target for a
-# while from a copy of its seed corpus (libFuzzer writes into its first
-# corpus folder) and keeps any crash under tests/fuzz/crashes/.
+# run_fuzzer.sh FUZZER SECONDS SEED... : runs a libFuzzer target for SECONDS
+# from a copy of its seeds (files or folders; libFuzzer writes into its
+# first corpus folder) and keeps any crash under tests/fuzz/crashes/.
+# Extra libFuzzer flags may come in FUZZ_FLAGS (e.g. -max_len=16384); with
+# FUZZ_KEEP=DIR the grown corpus is kept in DIR for the next run.
 set -euo pipefail
-fuzzer=$1 seeds=$2 seconds=$3
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-cp -r "$seeds"/. "$work/"
+fuzzer=$1 seconds=$2
+shift 2
+if [ -n "${FUZZ_KEEP:-}" ]; then
+	work=$FUZZ_KEEP
+	mkdir -p "$work"
+else
+	work=$(mktemp -d)
+	trap 'rm -rf "$work"' EXIT
+fi
+for s in "$@"; do
+	if [ -d "$s" ]; then
+		cp -r "$s"/. "$work/"
+	else
+		cp "$s" "$work/"
+	fi
+done
 crashes=$(dirname "$0")/crashes
 mkdir -p "$crashes"
-exec "$fuzzer" -max_total_time="$seconds" -print_final_stats=1 \
-	-artifact_prefix="$crashes/$(basename "$fuzzer")-" "$work"
+# shellcheck disable=SC2086
+"$fuzzer" -max_total_time="$seconds" -print_final_stats=1 -rss_limit_mb=4096 \
+	-artifact_prefix="$crashes/$(basename "$fuzzer")-" ${FUZZ_FLAGS:-} "$work"
