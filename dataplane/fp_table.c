@@ -402,6 +402,12 @@ int fp_table_validate(const void *blob, size_t len,
 		/* a lookup gives up after max_probe: every entry must be in reach */
 		if (dist > h->max_probe)
 			return refuse(why, "slots[]: device beyond max_probe of its home", -EINVAL);
+		/* and reachable: a lookup stops at an empty slot or the first
+		 * copy of its id, so neither may stand between home and here */
+		for (uint32_t j = home; j != i; j = (j + 1) & mask)
+			if (!slots[j].device_id || slots[j].device_id == s->device_id)
+				return refuse(why, "slots[]: device unreachable from its home "
+					      "(an empty slot or a duplicate id before it)", -EINVAL);
 		if (!s->rate_kbps || s->burst_bytes < 1500)
 			return refuse(why, "slots[].rate_kbps/burst_bytes: out of range", -EINVAL);
 		if (n > max_apps || (uint64_t)off + overflow_of(n) > h->napps)

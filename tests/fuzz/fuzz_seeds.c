@@ -12,6 +12,9 @@
 #include <sys/stat.h>
 
 #include "ctl_proto.h"
+#include "es_policy.h"
+#include "esop_fixtures.h"
+#include "fp_table.h"
 #include "dil_set.h"
 #include "nn_file.h"
 #include "nn_rng.h"
@@ -113,6 +116,34 @@ static void ctl_seeds(const char *policy)
 	free(json);
 }
 
+/* The fixture world compiled as the control plane sends it to the fast path. */
+static void fp_table_seeds(void)
+{
+	struct es_policy pol;
+	char p[4096];
+	int64_t n;
+	void *blob;
+	FILE *f;
+
+	dir("fp_table");
+	need(esop_fix_world_policy(&pol), "esop_fix_world_policy");
+	n = fp_table_size(&pol);
+	if (n < 0)
+		need((int)n, "fp_table_size");
+	blob = calloc(1, (size_t)n);
+	if (!blob)
+		need(-ENOMEM, "fp_table blob");
+	n = fp_table_build(&pol, blob, (size_t)n);
+	if (n < 0)
+		need((int)n, "fp_table_build");
+	snprintf(p, sizeof(p), "%s/fp_table/world.tbl", out);
+	f = fopen(p, "wb");
+	if (!f || fwrite(blob, 1, (size_t)n, f) != (size_t)n || fclose(f))
+		need(-EIO, p);
+	free(blob);
+	esop_fix_world_policy_free(&pol);
+}
+
 int main(int argc, char **argv)
 {
 	if (argc != 3) {
@@ -125,5 +156,6 @@ int main(int argc, char **argv)
 	nn_seeds();
 	dil_seeds();
 	ctl_seeds(argv[2]);
+	fp_table_seeds();
 	return 0;
 }
