@@ -337,6 +337,8 @@ void fp_dp_stats(struct fp_dp *dp, struct fp_msg_stats *out)
 	}
 	out->counters[FP_C_SWAPS] = dp->swaps;
 	out->counters[FP_C_REFUSED] = dp->refused;
+	out->max_devices = dp->cfg.max_devices;
+	out->nports = dp->cfg.nports;
 }
 
 /* --- device addresses --- */

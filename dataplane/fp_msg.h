@@ -73,6 +73,9 @@ struct fp_msg_stats {
 	uint64_t counters[FP_C__COUNT];
 	uint64_t verdicts[FP_MSG_NVERDICTS];
 	uint64_t drops[FP_MSG_NREASONS];
+	/* what a pushed table must fit (fp_table_limits), for a pre-check */
+	uint32_t max_devices;	/* 0 = ES_MAX_DEVICES */
+	uint32_t nports;
 };
 
 /* One TELEMETRY / OFFLOAD_REQ / unknown-device frame, as the control plane sees it. */
