@@ -888,9 +888,23 @@ int fp_dp_run(void *arg)
 	struct fp_worker *w = arg;
 	struct fp_dp *dp = w->dp;
 
+	uint16_t own_port = w->rx_port, own_queue = w->rx_queue;
+	int servers = dp->cfg.poll_servers && w->id == 0;
+
 	rte_rcu_qsbr_thread_online(dp->qsbr, w->id);
-	while (!dp->stop)
+	while (!dp->stop) {
 		fp_dp_poll(dp, w->id);
+		/* the servers' ports have one RX queue each, polled here only */
+		for (uint16_t p = 0; servers && p < dp->cfg.nports; p++) {
+			if (p == own_port)
+				continue;
+			w->rx_port = p;
+			w->rx_queue = 0;
+			fp_dp_poll(dp, w->id);
+		}
+		w->rx_port = own_port;
+		w->rx_queue = own_queue;
+	}
 	rte_rcu_qsbr_thread_offline(dp->qsbr, w->id);
 	return 0;
 }
