@@ -123,6 +123,8 @@ ip netns exec "$devns" ping -c 2 -i 0.2 -W 1 198.18.0.1 >/dev/null ||
 C show --json >"$dir/show8.json"
 kill -9 "$pid"; wait "$pid" 2>/dev/null || true; pid=
 [ "$(prog_id)" = "$id0" ] || fail "the program went with the daemon"
+ip netns exec "$devns" ping -c 1 -W 1 198.18.0.1 >/dev/null ||
+	fail "no traffic through the program while no daemon runs"
 start
 grep -q "XDP on ap0 in native mode: adopted" "$dir/log" || fail "not adopted"
 [ "$(prog_id)" = "$id0" ] || fail "adopting replaced the program"
