@@ -138,6 +138,12 @@ start_dp
 wait_epochs 8/8/8
 grep -q "edgesteer-dp at .*: epoch 8 sent again" "$dir/log" || fail "no re-push logged"
 
+# a policy's table each epoch goes to both stages as a delta
+kill "$pid"; wait "$pid" || fail "edgesteerd did not stop cleanly"; pid=
+start --policy all-cloud
+wait_epochs 9/9/9
+expect_rc 0 C show --device 1; grep -q "3->cloud" <<<"$out" || fail "$out"
+
 # a clean stop leaves it attached; --detach-on-exit removes it
 kill "$pid"; wait "$pid" || fail "edgesteerd did not stop cleanly"; pid=
 [ "$(prog_id)" = "$id0" ] || fail "a clean stop detached the program"
