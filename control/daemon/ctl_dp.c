@@ -19,6 +19,7 @@ struct ctl_dp {
 	int memfd;			/* prepared table, -1 = none */
 	size_t len;
 	uint64_t refused_epoch;		/* logged once per epoch refused */
+	uint64_t seen_bytes[FP_MSG_NSERVERS];
 };
 
 int ctl_dp_open(const char *path, struct ctl_dp **out)
@@ -216,6 +217,18 @@ int ctl_dp_tick(struct ctl_dp *d, const struct es_policy *cur, const uint8_t *se
 	rc = send_table(d, fd, len, cur->epoch);
 	close(fd);
 	return rc ? rc : 1;
+}
+
+void ctl_dp_server_obs(struct ctl_dp *d, const struct es_policy *cur,
+		       struct ctl_server_obs *obs)
+{
+	for (uint32_t s = 0; s < cur->nservers && s < FP_MSG_NSERVERS; s++) {
+		uint64_t b = d->have_stats ? d->st.server_bytes[s] : 0;
+
+		/* a restarted fast path counts from 0 again: never negative */
+		obs[s].bytes = b >= d->seen_bytes[s] ? b - d->seen_bytes[s] : b;
+		d->seen_bytes[s] = b;
+	}
 }
 
 int ctl_dp_stats(const struct ctl_dp *d, struct fp_msg_stats *out)

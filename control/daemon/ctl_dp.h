@@ -30,6 +30,14 @@ void ctl_dp_close(struct ctl_dp *d);
  */
 int ctl_dp_tick(struct ctl_dp *d, const struct es_policy *cur, const uint8_t *server);
 
+/*
+ * Per server of @cur, the bytes the fast path forwarded to it since the
+ * last call (ctl_server_obs.bytes; queue_depth is not observed). Zeros
+ * when it is not up.
+ */
+void ctl_dp_server_obs(struct ctl_dp *d, const struct es_policy *cur,
+		       struct ctl_server_obs *obs);
+
 /* The last stats read (tick); -ENOTCONN when the fast path is not up. */
 int ctl_dp_stats(const struct ctl_dp *d, struct fp_msg_stats *out);
 

@@ -375,6 +375,9 @@ static void stats_stages(struct daemon *d, FILE *f)
 			print_u64s(f, "verdicts", fs.verdicts, FP_MSG_NVERDICTS);
 			fputs(", ", f);
 			print_u64s(f, "drops", fs.drops, FP_MSG_NREASONS);
+			fputs(", ", f);
+			/* by the table's server index, totals since it started */
+			print_u64s(f, "server_frames", fs.server_frames, d->cur.nservers);
 		}
 		fputs(" },\n", f);
 	}
@@ -610,6 +613,8 @@ static void run_epoch(struct daemon *d)
 	}
 	if (!d->have_table)
 		return;
+	if (d->dp)	/* the balancer's load: what went to each server */
+		ctl_dp_server_obs(d->dp, &d->cur, d->srv_obs);
 	observe(d, &obs);
 	if (d->policy->observe && d->policy->observe(d->policy_state, &obs) < 0)
 		d->st.policy_errors++;

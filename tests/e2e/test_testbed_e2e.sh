@@ -123,6 +123,10 @@ if not tl or tl[-1]["epoch"] != 2 or tl[-1]["edge"] != 0 or tl[-1]["cloud"] == 0
     err.append(f"last second {tl[-1:]}: want epoch 2, cloud only")
 if d["last_epoch"] != 2:
     err.append(f"last DECISION epoch {d['last_epoch']}")
+# the fast path's per-server count (the balancer's load) saw every fragment
+if sum(st["dp"]["server_frames"]) != srv["edge0"]["tensors"] + srv["cloud0"]["tensors"]:
+    err.append(f"fast path forwarded {st['dp']['server_frames']}, servers got "
+               f"{srv['edge0']['tensors']} + {srv['cloud0']['tensors']}")
 if st["xdp"]["epoch"] != 2 or st["dp"]["epoch"] != 2:
     err.append(f"stages at {st['xdp']['epoch']}/{st['dp']['epoch']}, want 2/2")
 print(json.dumps({"decision_p50_us": d["decision_p50_us"], "decision_p99_us": d["decision_p99_us"],
