@@ -37,20 +37,61 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 "Usage: edgesteer-dp [EAL options] -- [OPTIONS]\n"
+"       edgesteer-dp --help\n"
 "\n"
-"The EdgeSteer DPDK fast path. Port 0 faces the access point; server ports\n"
-"are the policy table's `port` indices. Tables are pushed by edgesteerd on\n"
-"the control socket; stats via dpdk-telemetry.py (/edgesteer/stats,\n"
-"/edgesteer/device,ID, /edgesteer/table).\n"
+"The EdgeSteer DPDK fast path. It judges every ESOP frame by the policy\n"
+"table in force: OFFLOAD_REQs are answered with their DECISION, TENSORs are\n"
+"rewritten towards their edge or cloud server, RESULTs are returned to their\n"
+"device, each device is metered at its rate. Tables are compiled and pushed\n"
+"by edgesteerd (--dp-socket) on the control socket and swapped in whole;\n"
+"until the first one arrives every device is unknown.\n"
 "\n"
-"Options:\n"
-"  --socket PATH       control socket (default /run/edgesteer/dp.sock)\n"
-"  --max-devices N     table limit and meter capacity (default 1000000)\n"
+"Ports: port 0 faces the access point (a DPDK port on the AP interface:\n"
+"net_af_xdp with the EdgeSteer XDP program, net_af_packet, or a NIC); a\n"
+"server's frames leave on the port its table entry names (`port`: 1, 2, ...).\n"
+"Every worker lcore polls its own RX queue of port 0 and owns one TX queue\n"
+"on every port; the main lcore only waits. At least 2 lcores.\n"
+"\n"
+"EAL options (before --), the usual ones:\n"
+"  -l CORELIST         lcores, e.g. 0-1 (the first is the main lcore)\n"
+"  --vdev DEVICE       a virtual port, e.g.\n"
+"                      net_af_xdp0,iface=ap0,xdp_prog=edgesteer_xdp.bpf.o\n"
+"                      net_af_packet1,iface=ap1   net_pcap0,rx_pcap=in.pcap\n"
+"  --no-pci            no PCI devices (vdevs only)\n"
+"  --in-memory | --file-prefix NAME   run beside other DPDK processes\n"
+"  --no-huge -m MB     no hugepages (tests)\n"
+"  --log-level '*:error'\n"
+"  (`edgesteer-dp -h` lists them all, as DPDK prints them)\n"
+"\n"
+"Options (after --):\n"
+"  --socket PATH       control socket, mode 0600 (default\n"
+"                      /run/edgesteer/dp.sock): edgesteerd's --dp-socket\n"
+"  --max-devices N     largest table accepted and the meter store's\n"
+"                      capacity (default 1000000)\n"
 "  --esop-port P       UDP port of ESOP (default 7447)\n"
 "  --burst N           RX burst 1..32 (default 32)\n"
 "  --help              this text\n"
 "\n"
-"Exit status: 0 after SIGINT/SIGTERM, 1 on a setup error, 2 on a usage error.\n");
+"Stats: dpdk-telemetry.py -f PREFIX with /edgesteer/stats,\n"
+"/edgesteer/device,ID and /edgesteer/table; `edgesteerctl stats` shows\n"
+"them too when edgesteerd drives this process.\n"
+"\n"
+"Example (tools/testbed.sh's AP namespace, docs/testbed.md):\n"
+"  edgesteer-dp -l 0-1 --no-pci --in-memory \\\n"
+"    --vdev net_af_packet0,iface=ap0 --vdev net_af_packet1,iface=ap1 \\\n"
+"    --vdev net_af_packet2,iface=ap2 -- --socket /run/edgesteer/dp.sock\n"
+"\n"
+"SIGINT/SIGTERM stop it. Exit status: 0 after SIGINT/SIGTERM, 1 on a setup\n"
+"error, 2 on a usage error.\n");
+}
+
+/*
+ * `edgesteer-dp --help` alone: ours, without starting EAL (whose own
+ * --help is still `-h`, or --help before other EAL options).
+ */
+static int help_only(int argc, char **argv)
+{
+	return argc == 2 && !strcmp(argv[1], "--help");
 }
 
 static int parse_u32(const char *s, uint32_t max, uint32_t *out)
@@ -83,6 +124,10 @@ int main(int argc, char **argv)
 	uint32_t v;
 	int n, c, err;
 
+	if (help_only(argc, argv)) {
+		usage(stdout);
+		return 0;
+	}
 	n = rte_eal_init(argc, argv);
 	if (n < 0) {
 		fprintf(stderr, "error: edgesteer-dp: EAL: %s\n", rte_strerror(rte_errno));
@@ -117,6 +162,7 @@ int main(int argc, char **argv)
 		}
 	}
 	cfg.nports = rte_eth_dev_count_avail();
+	cfg.poll_servers = 1;	/* RESULTs arrive on the servers' ports */
 	cfg.nworkers = rte_lcore_count() > 1 ? rte_lcore_count() - 1 : 0;
 	if (!cfg.nports || cfg.nports > FP_MAX_PORTS || !cfg.nworkers) {
 		fprintf(stderr, "error: edgesteer-dp: need 1..%d ports (have %u) and at least "

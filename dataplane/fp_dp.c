@@ -40,6 +40,7 @@ struct fp_wstats {
 	uint64_t c[FP_C__COUNT];
 	uint64_t v[ESOP_V__COUNT];
 	uint64_t d[ESOP_DROP__COUNT];
+	uint64_t srv_frames[FP_MSG_NSERVERS], srv_bytes[FP_MSG_NSERVERS];
 } __rte_cache_aligned;
 
 struct fp_txq {
@@ -323,6 +324,7 @@ void fp_dp_stats(struct fp_dp *dp, struct fp_msg_stats *out)
 {
 	_Static_assert(FP_MSG_NVERDICTS == ESOP_V__COUNT, "verdict count");
 	_Static_assert(FP_MSG_NREASONS == ESOP_DROP__COUNT, "reason count");
+	_Static_assert(FP_MSG_NSERVERS == ES_MAX_SERVERS, "server count");
 	memset(out, 0, sizeof(*out));
 	out->epoch = fp_dp_epoch(dp);
 	for (unsigned int w = 0; w < dp->cfg.nworkers; w++) {
@@ -334,9 +336,15 @@ void fp_dp_stats(struct fp_dp *dp, struct fp_msg_stats *out)
 			out->verdicts[i] += s->v[i];
 		for (int i = 0; i < ESOP_DROP__COUNT; i++)
 			out->drops[i] += s->d[i];
+		for (int i = 0; i < FP_MSG_NSERVERS; i++) {
+			out->server_frames[i] += s->srv_frames[i];
+			out->server_bytes[i] += s->srv_bytes[i];
+		}
 	}
 	out->counters[FP_C_SWAPS] = dp->swaps;
 	out->counters[FP_C_REFUSED] = dp->refused;
+	out->max_devices = dp->cfg.max_devices;
+	out->nports = dp->cfg.nports;
 }
 
 /* --- device addresses --- */
@@ -754,6 +762,8 @@ static int act(struct fp_worker *w, const struct fp_tbl_hdr *t, struct rte_mbuf 
 			return 0;
 		}
 		rewrite_forward(m, pkt, s, &dp->port_mac[s->port]);
+		w->st.srv_frames[a->server]++;
+		w->st.srv_bytes[a->server] += rte_pktmbuf_pkt_len(m);
 		tx_enqueue(w, s->port, m);
 		return 1;
 	}
@@ -886,9 +896,23 @@ int fp_dp_run(void *arg)
 	struct fp_worker *w = arg;
 	struct fp_dp *dp = w->dp;
 
+	uint16_t own_port = w->rx_port, own_queue = w->rx_queue;
+	int servers = dp->cfg.poll_servers && w->id == 0;
+
 	rte_rcu_qsbr_thread_online(dp->qsbr, w->id);
-	while (!dp->stop)
+	while (!dp->stop) {
 		fp_dp_poll(dp, w->id);
+		/* the servers' ports have one RX queue each, polled here only */
+		for (uint16_t p = 0; servers && p < dp->cfg.nports; p++) {
+			if (p == own_port)
+				continue;
+			w->rx_port = p;
+			w->rx_queue = 0;
+			fp_dp_poll(dp, w->id);
+		}
+		w->rx_port = own_port;
+		w->rx_queue = own_queue;
+	}
 	rte_rcu_qsbr_thread_offline(dp->qsbr, w->id);
 	return 0;
 }

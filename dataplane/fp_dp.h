@@ -32,6 +32,12 @@ struct fp_dp_cfg {
 	uint32_t addr_slots;	/* device address table (power of 2), 0 = 65536 */
 	uint32_t ctl_ring;	/* records queued for the control plane, 0 = 4096 */
 	uint32_t nworkers;	/* 1..FP_MAX_WORKERS */
+	/*
+	 * fp_dp_run: worker 0 also polls RX queue 0 of every port but port 0
+	 * (RESULTs coming back from the servers). Off for callers whose
+	 * server ports are sinks.
+	 */
+	uint8_t poll_servers;
 };
 
 struct fp_dp;

@@ -67,12 +67,19 @@ enum fp_counter {
 
 #define FP_MSG_NVERDICTS	10	/* ESOP_V__COUNT */
 #define FP_MSG_NREASONS		15	/* ESOP_DROP__COUNT */
+#define FP_MSG_NSERVERS		64	/* ES_MAX_SERVERS */
 
 struct fp_msg_stats {
 	uint64_t epoch;
 	uint64_t counters[FP_C__COUNT];
 	uint64_t verdicts[FP_MSG_NVERDICTS];
 	uint64_t drops[FP_MSG_NREASONS];
+	/* what a pushed table must fit (fp_table_limits), for a pre-check */
+	uint32_t max_devices;	/* 0 = ES_MAX_DEVICES */
+	uint32_t nports;
+	/* TENSORs forwarded, by the table's server index (the control plane's load) */
+	uint64_t server_frames[FP_MSG_NSERVERS];
+	uint64_t server_bytes[FP_MSG_NSERVERS];
 };
 
 /* One TELEMETRY / OFFLOAD_REQ / unknown-device frame, as the control plane sees it. */

@@ -2,9 +2,10 @@
 /*
  * edgesteerd: the control-plane daemon. Owns the policy table in force,
  * serves edgesteerctl on a UNIX socket, pushes tables two-phase through its
- * stages (the table file on disk now; the XDP maps and the fast path plug
- * in through ctl_stage.h), comes back with the last table after a restart
- * or a kill -9, and runs the configured policy every epoch.
+ * stages (the table file on disk, the fast path edgesteer-dp, the XDP
+ * maps), comes back with the last table after a restart or a kill -9
+ * (re-adopting the XDP program that kept serving), and runs the configured
+ * policy every epoch.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -25,8 +26,11 @@
 #include <unistd.h>
 
 #include "ctl_balance.h"
+#include "ctl_dp.h"
 #include "ctl_proto.h"
 #include "ctl_stage.h"
+#include "ctl_xdp.h"
+#include "xdpc.h"
 #include "policy.h"
 #include "ptab.h"
 #include "ptab_store.h"
@@ -61,7 +65,17 @@ struct daemon {
 	struct daemon_stats st;
 	struct timespec started;
 	int verbose;
+	struct ctl_xdp *xdp;		/* NULL without --xdp-if */
+	struct ctl_xdp_cfg xdp_cfg;
+	const char *xdp_mode;		/* what the kernel gave */
+	int xdp_adopted;
+	struct ctl_dp *dp;		/* NULL without --dp-socket */
+	const char *dp_path;
+	struct ctl_device_obs *dev_obs;	/* one per device in force */
 };
+
+/* Device meters are read each epoch up to this many devices. */
+#define OBS_METER_MAX	65536u
 
 __attribute__((format(printf, 2, 3)))
 static void say(const char *level, const char *fmt, ...)
@@ -284,6 +298,62 @@ static void handle_rollback(struct daemon *d, uint64_t epoch, struct reply *r)
 		   d->cur.ndevices);
 }
 
+static void print_u64s(FILE *f, const char *name, const uint64_t *v, size_t n)
+{
+	fprintf(f, "\"%s\": [", name);
+	for (size_t i = 0; i < n; i++)
+		fprintf(f, "%s%llu", i ? ", " : "", (unsigned long long)v[i]);
+	fputc(']', f);
+}
+
+/* What each stage judges by now, read back from it, and its counters. */
+static void stats_stages(struct daemon *d, FILE *f)
+{
+	struct es_xdp_stats xs;
+	struct fp_msg_stats fs;
+	uint64_t epoch;
+
+	if (d->xdp) {
+		fprintf(f, "  \"xdp\": { \"if\": \"%s\", \"mode\": \"%s\", \"adopted\": %s, ",
+			d->xdp_cfg.ifname, d->xdp_mode, d->xdp_adopted ? "true" : "false");
+		if (!ctl_xdp_epoch(d->xdp, &epoch))
+			fprintf(f, "\"epoch\": %llu, ", (unsigned long long)epoch);
+		if (!ctl_xdp_stats(d->xdp, &xs)) {
+			/* by enum esop_verdict, by drop reason, by XDP action */
+			print_u64s(f, "verdicts", (const uint64_t *)xs.verdict, ESOP_V__COUNT);
+			fputs(", ", f);
+			print_u64s(f, "drops", (const uint64_t *)xs.reason, ESOP_DROP__COUNT);
+			fputs(", ", f);
+			print_u64s(f, "actions", (const uint64_t *)xs.action, ES_XDP_NACTION);
+			fprintf(f, ", \"no_xsk\": %llu", (unsigned long long)xs.no_xsk);
+		}
+		fputs(" },\n", f);
+	}
+	if (d->dp) {
+		int up = !ctl_dp_tick(d->dp, NULL, NULL) && !ctl_dp_stats(d->dp, &fs);
+
+		fprintf(f, "  \"dp\": { \"socket\": \"%s\", \"up\": %s", d->dp_path,
+			up ? "true" : "false");
+		if (up) {
+			fprintf(f, ", \"epoch\": %llu, \"rx\": %llu, \"tx\": %llu, "
+				"\"decisions\": %llu, \"swaps\": %llu, \"refused\": %llu, ",
+				(unsigned long long)fs.epoch,
+				(unsigned long long)fs.counters[FP_C_RX],
+				(unsigned long long)fs.counters[FP_C_TX],
+				(unsigned long long)fs.counters[FP_C_DECISION],
+				(unsigned long long)fs.counters[FP_C_SWAPS],
+				(unsigned long long)fs.counters[FP_C_REFUSED]);
+			print_u64s(f, "verdicts", fs.verdicts, FP_MSG_NVERDICTS);
+			fputs(", ", f);
+			print_u64s(f, "drops", fs.drops, FP_MSG_NREASONS);
+			fputs(", ", f);
+			/* by the table's server index, totals since it started */
+			print_u64s(f, "server_frames", fs.server_frames, d->cur.nservers);
+		}
+		fputs(" },\n", f);
+	}
+}
+
 static void handle_stats(struct daemon *d, struct reply *r)
 {
 	struct timespec t;
@@ -330,8 +400,9 @@ static void handle_stats(struct daemon *d, struct reply *r)
 			"\"queue_depth\": %u }", s ? "," : "", d->cur.servers[s].name,
 			(unsigned long long)apps[s], (unsigned long long)d->srv_obs[s].bytes,
 			d->srv_obs[s].queue_depth);
-	fprintf(f, "%s],\n  \"uptime_s\": %lld\n}\n", d->cur.nservers ? "\n  " : "",
-		(long long)(t.tv_sec - d->started.tv_sec));
+	fprintf(f, "%s],\n", d->cur.nservers ? "\n  " : "");
+	stats_stages(d, f);
+	fprintf(f, "  \"uptime_s\": %lld\n}\n", (long long)(t.tv_sec - d->started.tv_sec));
 	fclose(f);
 	r->status = 0;
 }
@@ -476,6 +547,26 @@ out:
 
 /* --- the epoch loop --- */
 
+/* Per-device demand from the XDP meters, SNR and app from the fast path. */
+static void observe(struct daemon *d, struct ctl_epoch_obs *obs)
+{
+	struct ctl_device_obs *o = realloc(d->dev_obs,
+					   ((size_t)d->cur.ndevices + 1) * sizeof(*o));
+
+	if (!o)
+		return;
+	d->dev_obs = o;
+	memset(o, 0, (size_t)d->cur.ndevices * sizeof(*o));
+	for (uint32_t i = 0; i < d->cur.ndevices; i++)
+		o[i].id = d->cur.devices[i].id;
+	if (d->xdp)
+		ctl_xdp_observe(d->xdp, &d->cur, o, OBS_METER_MAX);
+	if (d->dp)
+		ctl_dp_observe(d->dp, &d->cur, o);
+	obs->ndevices = d->cur.ndevices;
+	obs->devices = o;
+}
+
 static void run_epoch(struct daemon *d)
 {
 	struct ctl_epoch_obs obs = {
@@ -489,9 +580,17 @@ static void run_epoch(struct daemon *d)
 	int rc;
 
 	d->st.epochs++;
+	if (d->dp) {
+		rc = ctl_dp_tick(d->dp, d->have_table ? &d->cur : NULL, d->picks);
+		if (rc == 1)
+			say("info", "edgesteer-dp at %s: epoch %llu sent again", d->dp_path,
+			    (unsigned long long)d->cur.epoch);
+	}
 	if (!d->have_table)
 		return;
-	/* observations come from the stages' counters once they are plugged in */
+	if (d->dp)	/* the balancer's load: what went to each server */
+		ctl_dp_server_obs(d->dp, &d->cur, d->srv_obs);
+	observe(d, &obs);
 	if (d->policy->observe && d->policy->observe(d->policy_state, &obs) < 0)
 		d->st.policy_errors++;
 	if (!d->policy->decide)
@@ -600,9 +699,19 @@ static void usage(FILE *f)
 "      --arena-mb MB        pre-fault the parse arena for MB of JSON at start\n"
 "                           (default: sized for the table come back with;\n"
 "                           ~7 bytes of memory per byte of JSON, kept)\n"
-"      --xdp-if IFACE       attach the XDP classifier (not built in yet)\n"
-"      --xdp-mode native|skb\n"
-"      --dp-socket PATH     drive edgesteer-dp (not built in yet)\n"
+"      --xdp-if IFACE       load, attach and pin the XDP classifier on IFACE, or\n"
+"                           re-adopt the one a previous edgesteerd left there\n"
+"                           (it keeps serving while no daemon runs)\n"
+"      --xdp-mode native|skb  attach mode (default native; skb for drivers\n"
+"                           without XDP support); the log says which one\n"
+"      --xdp-pin-dir DIR    where the program and maps are pinned (default\n"
+"                           " XDPC_PIN_DIR ")\n"
+"      --detach-on-exit     on SIGTERM/SIGINT detach and unpin the program\n"
+"                           (default: leave it attached, serving the table\n"
+"                           in force, for the next edgesteerd to adopt)\n"
+"      --dp-socket PATH     push every table to edgesteer-dp's control socket\n"
+"                           (its --socket); a fast path that (re)starts gets\n"
+"                           the table in force at the next epoch\n"
 "  -h, --help               this text\n"
 "\n"
 "Logs go to stderr as `level: edgesteerd: message`. SIGTERM/SIGINT stop it.\n"
@@ -664,6 +773,8 @@ int main(int argc, char **argv)
 		{ "xdp-if", required_argument, NULL, 'X' },
 		{ "xdp-mode", required_argument, NULL, 'm' },
 		{ "dp-socket", required_argument, NULL, 'D' },
+		{ "xdp-pin-dir", required_argument, NULL, 'P' },
+		{ "detach-on-exit", no_argument, NULL, 'x' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
@@ -679,7 +790,7 @@ int main(int argc, char **argv)
 	long arena_mb = -1;		/* auto: sized for the table come back with */
 	struct ptab_error err = { "" };
 	unsigned long v;
-	int c, lfd, tfd, sfd, rc;
+	int c, lfd, tfd, sfd, rc, detach_on_exit = 0;
 
 	while ((c = getopt_long(argc, argv, "s:d:g:p:a:e:k:h", opts, NULL)) != -1) {
 		switch (c) {
@@ -725,15 +836,17 @@ int main(int argc, char **argv)
 			}
 			d.lim.max_devices = (uint32_t)v;
 			break;
-		case 'X':
+		case 'X': d.xdp_cfg.ifname = optarg; break;
+		case 'P': d.xdp_cfg.pin_dir = optarg; break;
+		case 'x': detach_on_exit = 1; break;
+		case 'D': d.dp_path = optarg; break;
 		case 'm':
-			say("error", "--xdp-if/--xdp-mode: the XDP stage is not built in yet "
-			    "(ebpf/xdpc plugs in through control/daemon/ctl_stage.h)");
-			return 2;
-		case 'D':
-			say("error", "--dp-socket: the fast-path stage is not built in yet "
-			    "(edgesteer-dp's client plugs in through control/daemon/ctl_stage.h)");
-			return 2;
+			if (strcmp(optarg, "native") && strcmp(optarg, "skb")) {
+				say("error", "--xdp-mode: '%s' is not native or skb", optarg);
+				return 2;
+			}
+			d.xdp_cfg.skb = !strcmp(optarg, "skb");
+			break;
 		case 'h':
 			usage(stdout);
 			return 0;
@@ -771,6 +884,38 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	d.stages[d.nstages++] = (struct ctl_stage){ &store_stage, &d };
+	/*
+	 * The fast path before XDP: its commit is a message that could still
+	 * fail (it went away meanwhile), XDP's is a map flip that cannot; its
+	 * refusals are pre-checked in its prepare (docs/control.md).
+	 */
+	if (d.dp_path) {
+		if (ctl_dp_open(d.dp_path, &d.dp)) {
+			say("error", "out of memory");
+			return 1;
+		}
+		d.stages[d.nstages++] = (struct ctl_stage){ &ctl_dp_stage, d.dp };
+	}
+	if (d.xdp_cfg.ifname) {
+		char why[512];
+
+		d.xdp_cfg.max_devices = d.lim.max_devices;
+		rc = ctl_xdp_open(&d.xdp_cfg, &d.xdp, &d.xdp_adopted, &d.xdp_mode, why,
+				  sizeof(why));
+		if (rc) {
+			say("error", "%s", why);
+			return 1;
+		}
+		say("info", "XDP on %s in %s mode: %s", d.xdp_cfg.ifname, d.xdp_mode,
+		    d.xdp_adopted ? "adopted, it kept serving" : "loaded, attached and pinned");
+		if (!d.xdp_adopted && d.xdp_cfg.skb != !strcmp(d.xdp_mode, "skb"))
+			say("warning", "asked for %s mode, the kernel gave %s",
+			    d.xdp_cfg.skb ? "skb" : "native", d.xdp_mode);
+		d.stages[d.nstages++] = (struct ctl_stage){ &ctl_xdp_stage, d.xdp };
+	} else if (detach_on_exit) {
+		say("error", "--detach-on-exit needs --xdp-if");
+		return 2;
+	}
 
 	/* come back with the last applied table */
 	rc = ptab_store_read_current(d.state_dir, &d.lim, &d.cur, &err);
@@ -847,8 +992,13 @@ int main(int argc, char **argv)
 			}
 		}
 	}
-	say("info", "stopping; epoch %llu stays persisted in %s",
-	    (unsigned long long)d.cur.epoch, d.state_dir);
+	say("info", "stopping; epoch %llu stays persisted in %s%s",
+	    (unsigned long long)d.cur.epoch, d.state_dir,
+	    !d.xdp ? "" : detach_on_exit ? "; XDP program detached and unpinned"
+	    : "; the XDP program stays attached, serving it");
+	ctl_xdp_close(d.xdp, detach_on_exit);
+	ctl_dp_close(d.dp);
+	free(d.dev_obs);
 	close(lfd);
 	unlink(d.socket_path);
 	d.policy->destroy(d.policy_state);

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # edgesteerd end to end over its socket, with real processes: push, show,
 # diff, rollback, refused tables, malformed messages, kill -9 and restart,
-# a baseline policy taking over, the stage flags not built in yet.
+# a baseline policy taking over (the stages: test_daemon_stages.sh).
 # usage: test_daemon.sh EDGESTEERD EDGESTEERCTL TEST_CTL_SOCKET EXAMPLE_JSON
 set -euo pipefail
 daemon=$1 ctl=$2 badmsg=$3 example=$4
@@ -28,9 +28,8 @@ expect_rc() { # RC CMD... : run, check the exit status, keep stdout+stderr in $o
 }
 epoch_in_force() { C stats --json | sed -n 's/.*"epoch": \([0-9]*\), "devices".*/\1/p'; }
 
-# stage flags are refused clearly until the stages are built in
-expect_rc 2 "$daemon" --xdp-if eth0; grep -q "not built in yet" <<<"$out" || fail "$out"
-expect_rc 2 "$daemon" --dp-socket /x; grep -q "not built in yet" <<<"$out" || fail "$out"
+# the stages themselves: test_daemon_stages.sh
+expect_rc 2 "$daemon" --xdp-mode x; grep -q "not native or skb" <<<"$out" || fail "$out"
 expect_rc 0 "$daemon" --help; grep -q -- "--epoch-ms" <<<"$out" || fail "no --help"
 
 start

@@ -1,0 +1,268 @@
+/* SPDX-License-Identifier: MIT */
+#include "ctl_dp.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "fp_client.h"
+#include "fp_table.h"
+
+struct ctl_dp {
+	char *path;
+	struct fp_client *c;
+	int have_stats;
+	struct fp_msg_stats st;		/* the last read: epoch and limits too */
+	int memfd;			/* prepared table, -1 = none */
+	size_t len;
+	uint64_t refused_epoch;		/* logged once per epoch refused */
+	uint64_t seen_bytes[FP_MSG_NSERVERS];
+};
+
+int ctl_dp_open(const char *path, struct ctl_dp **out)
+{
+	struct ctl_dp *d = calloc(1, sizeof(*d));
+
+	if (!d)
+		return -ENOMEM;
+	d->path = strdup(path);
+	if (!d->path) {
+		free(d);
+		return -ENOMEM;
+	}
+	d->memfd = -1;
+	*out = d;
+	return 0;
+}
+
+static void drop_conn(struct ctl_dp *d)
+{
+	fp_client_close(d->c);
+	d->c = NULL;
+	d->have_stats = 0;
+	d->refused_epoch = 0;	/* a new process may take it */
+}
+
+void ctl_dp_close(struct ctl_dp *d)
+{
+	if (!d)
+		return;
+	if (d->memfd >= 0)
+		close(d->memfd);
+	drop_conn(d);
+	free(d->path);
+	free(d);
+}
+
+/* Connected and stats read (epoch, limits), or -errno with no connection. */
+static int refresh(struct ctl_dp *d)
+{
+	int rc = -ENOTCONN;
+
+	/* twice: a connection to a fast path that restarted since is broken */
+	for (int tries = 0; tries < 2 && rc; tries++) {
+		if (!d->c) {
+			rc = fp_client_connect(d->path, &d->c);
+			if (rc) {
+				d->c = NULL;
+				return rc;
+			}
+		}
+		rc = fp_client_get_stats(d->c, &d->st);
+		if (rc)
+			drop_conn(d);
+	}
+	d->have_stats = !rc;
+	return rc;
+}
+
+/*
+ * The table as the fast path gets it: the daemon's choice of server for
+ * apps that name a kind (ctl_balance) instead of fp_table's id-mod-count.
+ * 0 or -errno; the sealed memfd in *fd, its length in *len.
+ */
+static int build(const struct es_policy *t, const uint8_t *server, int *fd, size_t *len)
+{
+	struct es_policy p = *t;
+	int rc;
+
+	p.apps = malloc((size_t)t->napps * sizeof(*t->apps) + 1);
+	if (!p.apps)
+		return -ENOMEM;
+	memcpy(p.apps, t->apps, (size_t)t->napps * sizeof(*t->apps));
+	for (uint32_t i = 0; server && i < t->napps; i++)
+		if (p.apps[i].server == ES_SERVER_ANY && server[i] != ES_SERVER_ANY)
+			p.apps[i].server = server[i];
+	rc = fp_table_build_memfd(&p, fd, len);
+	free(p.apps);
+	return rc;
+}
+
+/* The fast path's own validator with its own limits: what it would refuse. */
+static int precheck(const struct ctl_dp *d, int fd, size_t len, const char **why)
+{
+	struct fp_table_limits lim = {
+		.max_devices = d->st.max_devices,
+		.nports = d->st.nports,
+	};
+	void *m = mmap(NULL, len, PROT_READ, MAP_SHARED, fd, 0);
+	int rc;
+
+	if (m == MAP_FAILED)
+		return -errno;
+	rc = fp_table_validate(m, len, &lim, why);
+	munmap(m, len);
+	return rc;
+}
+
+static int dp_prepare(void *ctx, const struct ctl_push *next, char *why, size_t n)
+{
+	struct ctl_dp *d = ctx;
+	const char *rule = NULL;
+	int rc = build(next->table, next->server, &d->memfd, &d->len);
+
+	if (rc) {
+		snprintf(why, n, "cannot compile the fast-path table: %s", strerror(-rc));
+		return rc;
+	}
+	/*
+	 * Not up: nothing to refuse it; the table in force reaches it when it
+	 * comes (ctl_dp_tick). Up: its refusals are its validator's, run here.
+	 */
+	if (refresh(d))
+		return 0;
+	rc = precheck(d, d->memfd, d->len, &rule);
+	if (rc) {
+		snprintf(why, n, "edgesteer-dp would refuse it: %s",
+			 rule ? rule : strerror(-rc));
+		close(d->memfd);
+		d->memfd = -1;
+	}
+	return rc;
+}
+
+/* Sends @fd; a refusal keeps the connection, a broken one is dropped. */
+static int send_table(struct ctl_dp *d, int fd, size_t len, uint64_t epoch)
+{
+	struct fp_msg_push_reply r = { 0 };
+	int rc;
+
+	if (!d->c && refresh(d))
+		return -ENOTCONN;
+	/* forced: the daemon already ordered epochs (a rollback goes back) */
+	rc = fp_client_push_fd(d->c, fd, len, 1, &r);
+	if (rc && !r.why[0]) {
+		drop_conn(d);
+		return rc;
+	}
+	if (rc) {
+		if (d->refused_epoch != epoch)
+			fprintf(stderr, "error: edgesteerd: edgesteer-dp refused epoch %llu: %s\n",
+				(unsigned long long)epoch, r.why);
+		d->refused_epoch = epoch;
+		return rc;
+	}
+	d->st.epoch = r.epoch;
+	return 0;
+}
+
+static int dp_commit(void *ctx)
+{
+	struct ctl_dp *d = ctx;
+	struct fp_tbl_hdr h = { 0 };
+	int rc;
+
+	if (d->memfd < 0)
+		return 0;
+	if (pread(d->memfd, &h, sizeof(h), 0) != (ssize_t)sizeof(h))
+		h.epoch = 0;
+	rc = send_table(d, d->memfd, d->len, h.epoch);
+	close(d->memfd);
+	d->memfd = -1;
+	/* not up or not taken: ctl_dp_tick sends the table in force again */
+	return rc == -ENOTCONN ? 0 : rc;
+}
+
+static void dp_abort(void *ctx)
+{
+	struct ctl_dp *d = ctx;
+
+	if (d->memfd >= 0)
+		close(d->memfd);
+	d->memfd = -1;
+}
+
+const struct ctl_stage_ops ctl_dp_stage = {
+	.name = "dp",
+	.prepare = dp_prepare,
+	.commit = dp_commit,
+	.abort = dp_abort,
+};
+
+int ctl_dp_tick(struct ctl_dp *d, const struct es_policy *cur, const uint8_t *server)
+{
+	size_t len;
+	int fd, rc = refresh(d);
+
+	if (rc || !cur || d->st.epoch == cur->epoch)
+		return rc;
+	if (d->refused_epoch == cur->epoch)
+		return -EINVAL;		/* refused already: it will not change its mind */
+	rc = build(cur, server, &fd, &len);
+	if (rc)
+		return rc;
+	rc = send_table(d, fd, len, cur->epoch);
+	close(fd);
+	return rc ? rc : 1;
+}
+
+void ctl_dp_server_obs(struct ctl_dp *d, const struct es_policy *cur,
+		       struct ctl_server_obs *obs)
+{
+	for (uint32_t s = 0; s < cur->nservers && s < FP_MSG_NSERVERS; s++) {
+		uint64_t b = d->have_stats ? d->st.server_bytes[s] : 0;
+
+		/* a restarted fast path counts from 0 again: never negative */
+		obs[s].bytes = b >= d->seen_bytes[s] ? b - d->seen_bytes[s] : b;
+		d->seen_bytes[s] = b;
+	}
+}
+
+int ctl_dp_stats(const struct ctl_dp *d, struct fp_msg_stats *out)
+{
+	if (!d->have_stats)
+		return -ENOTCONN;
+	*out = d->st;
+	return 0;
+}
+
+int ctl_dp_observe(struct ctl_dp *d, const struct es_policy *cur, struct ctl_device_obs *obs)
+{
+	struct fp_msg_telem_rec recs[FP_MSG_TELEM_MAX];
+	size_t n = 0;
+	int rc;
+
+	if (!d->c)
+		return -ENOTCONN;
+	rc = fp_client_get_telemetry(d->c, recs, FP_MSG_TELEM_MAX, &n);
+	if (rc) {
+		drop_conn(d);
+		return rc;
+	}
+	for (size_t i = 0; i < n; i++) {
+		const struct es_device *dev = ptab_find_device(cur, recs[i].device_id);
+		size_t k;
+
+		if (!dev)
+			continue;
+		k = (size_t)(dev - cur->devices);
+		obs[k].id = recs[i].device_id;
+		obs[k].app_id = recs[i].app_id;
+		if (recs[i].snr_qdb)
+			obs[k].snr_qdb = recs[i].snr_qdb;
+	}
+	return (int)n;
+}

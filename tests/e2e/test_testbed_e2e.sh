@@ -1,0 +1,139 @@
+#!/usr/bin/env bash
+# The whole path on tools/testbed.sh's namespaces: edgesteerd attaches the
+# XDP program to ap0 in the AP namespace and drives edgesteer-dp there
+# (net_af_packet on ap0, ap1, ap2: the XDP program judges every frame and
+# passes ESOP to the stack, where the fast path's socket takes it; see
+# docs/testbed.md for why not net_af_xdp yet); es-server in the edge and
+# cloud namespaces, es-devsim in the device namespace. Checks: OFFLOAD_REQs
+# get DECISIONs, TENSORs reach both servers, RESULTs come back, ping and TCP
+# through the AP still work, and an `edgesteerctl push` mid-run changes the
+# DECISIONs' epoch and targets. Everything is removed by the trap.
+# usage: test_testbed_e2e.sh TESTBED.SH EDGESTEERD EDGESTEERCTL EDGESTEER_DP
+#        ES_DEVSIM ES_SERVER ES_PCAPGEN
+set -euo pipefail
+testbed=$1 daemon=$2 ctl=$3 dpbin=$4 devsim=$5 server=$6 pcapgen=$7
+[ "$(id -u)" = 0 ] || { echo "skip: needs root"; exit 77; }
+command -v nsenter >/dev/null && mountpoint -q /sys/fs/bpf || { echo "skip: no nsenter/bpffs"; exit 77; }
+P=b$(($$ % 10000))-
+work=$(mktemp -d /tmp/es-bed.XXXXXX)
+pins=/sys/fs/bpf/es-bed-$$
+pids=()
+cleanup() {
+	for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null || true; done
+	for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
+	"$testbed" down "$P" || true
+	rm -rf "$pins" "$work" "/var/run/dpdk/${P}dp"
+}
+trap cleanup EXIT INT TERM
+fail() {
+	echo "FAIL: $*" >&2
+	for f in "$work"/*.log; do echo "--- $f" >&2; tail -20 "$f" >&2; done
+	exit 1
+}
+in_ns() { local ns=$1; shift; nsenter --net="/var/run/netns/${P}$ns" "$@"; }
+# for background processes: no function (a subshell) between $! and the process
+NS() { echo "nsenter --net=/var/run/netns/${P}$1"; }
+C() { "$ctl" --socket "$work/ctl.sock" "$@"; }
+
+"$testbed" up "$P"
+
+# 20 devices, ids 1000..1019: app 3 on edge0, app 4 on cloud0
+"$pcapgen" --out "$work/unused.pcap" --frames 1 --devices 20 --first-id 1000 \
+	--over-rate 0 --policy "$work/t1.json" >/dev/null
+# the operator's table pushed mid-run: epoch 2, app 3 goes to the cloud too
+sed 's/"epoch": 1/"epoch": 2/; s/"app": 3, "target": "edge0"/"app": 3, "target": "cloud0"/g' \
+	"$work/t1.json" >"$work/t2.json"
+
+$(NS ap) "$dpbin" -l 0-1 --no-pci --no-huge -m 512 --file-prefix "${P}dp" --log-level '*:error' \
+	--vdev net_af_packet0,iface=ap0 --vdev net_af_packet1,iface=ap1 \
+	--vdev net_af_packet2,iface=ap2 -- --socket "$work/dp.sock" >"$work/dp.log" 2>&1 &
+pids+=($!)
+for _ in $(seq 100); do [ -S "$work/dp.sock" ] && break; sleep 0.1; done
+[ -S "$work/dp.sock" ] || fail "edgesteer-dp did not come up"
+
+$(NS ap) "$daemon" --socket "$work/ctl.sock" --state-dir "$work/state" --xdp-if ap0 \
+	--xdp-pin-dir "$pins" --dp-socket "$work/dp.sock" --max-devices 4096 \
+	--detach-on-exit 2>"$work/daemon.log" &
+pids+=($!)
+for _ in $(seq 100); do C stats >/dev/null 2>&1 && break; sleep 0.05; done
+C push "$work/t1.json" >/dev/null || fail "push t1"
+
+srv=()
+for s in edge:edge0 cloud:cloud0; do
+	$(NS "${s%%:*}") "$server" --iface "${s#*:}" --name "${s#*:}" --compute-us 100 \
+		--stats "$work/${s#*:}.json" >"$work/${s#*:}.out" 2>"$work/${s#*:}.log" &
+	pids+=($!) srv+=($!)
+done
+
+# ordinary traffic through the AP's stack, across the attached program
+in_ns dev ping -c 2 -i 0.2 -W 1 198.18.1.2 >/dev/null || fail "ping dev -> edge"
+in_ns dev ping -6 -c 2 -i 0.2 -W 1 2001:2:0:2::2 >/dev/null || fail "ping6 dev -> cloud"
+$(NS cloud) python3 -c '
+import socket
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("198.18.2.2", 7000)); s.listen(1); s.settimeout(5)
+c, _ = s.accept(); c.sendall(c.recv(64))' &
+tcp=$!
+sleep 0.3
+in_ns dev python3 -c '
+import socket, time
+for _ in range(50):  # until the server listens
+    try:
+        c = socket.create_connection(("198.18.2.2", 7000), timeout=5)
+        break
+    except ConnectionRefusedError:
+        time.sleep(0.1)
+c.sendall(b"edgesteer"); assert c.recv(64) == b"edgesteer"' || fail "TCP dev -> cloud"
+wait "$tcp" || fail "TCP server"
+
+$(NS dev) "$devsim" --iface dev0 --ap-mac 02:00:00:00:00:fe --devices 20 --first-id 1000 \
+	--apps 3,4 --task-rate 5 --tensor-bytes 4000 --duration 4 \
+	--timeline "$work/timeline.jsonl" --json >"$work/devsim.json" 2>"$work/devsim.log" &
+dpid=$!
+sleep 2
+C push "$work/t2.json" >/dev/null || fail "push t2 mid-run"
+wait "$dpid" || fail "es-devsim"
+sleep 0.3
+C stats --json >"$work/stats.json"
+kill "${srv[@]}"; for p in "${srv[@]}"; do wait "$p" || true; done
+cat "$work/devsim.json"
+
+python3 - "$work" <<'PY' || fail "the figures above"
+import json, sys, os
+w = sys.argv[1]
+d = json.load(open(f"{w}/devsim.json"))
+srv = {n: json.load(open(f"{w}/{n}.out")) for n in ("edge0", "cloud0")}
+tl = [json.loads(l) for l in open(f"{w}/timeline.jsonl") if l.strip()]
+st = json.load(open(f"{w}/stats.json"))
+err = []
+if d["decisions"] < d["reqs"] * 0.9 or d["decisions"] == 0:
+    err.append(f"{d['decisions']} DECISIONs for {d['reqs']} OFFLOAD_REQs")
+for n, s in srv.items():
+    if s["tensors"] == 0:
+        err.append(f"{n} got no TENSOR")
+if d["results"] == 0 or d["results"] < (d["edge"] + d["cloud"]) * 0.8:
+    err.append(f"{d['results']} RESULTs for {d['edge'] + d['cloud']} offloaded tasks")
+epochs = [t["epoch"] for t in tl if t.get("epoch")]
+if not epochs or epochs[0] != 1 or epochs[-1] != 2:
+    err.append(f"DECISION epochs over time {epochs}: want 1 first, 2 after the push")
+# targets: app 3 went to edge0 under epoch 1, to cloud0 under epoch 2
+if not any(t["epoch"] == 1 and t["edge"] > 0 for t in tl):
+    err.append("no edge DECISION under epoch 1")
+if not tl or tl[-1]["epoch"] != 2 or tl[-1]["edge"] != 0 or tl[-1]["cloud"] == 0:
+    err.append(f"last second {tl[-1:]}: want epoch 2, cloud only")
+if d["last_epoch"] != 2:
+    err.append(f"last DECISION epoch {d['last_epoch']}")
+# the fast path's per-server count (the balancer's load) saw every fragment
+if sum(st["dp"]["server_frames"]) != srv["edge0"]["tensors"] + srv["cloud0"]["tensors"]:
+    err.append(f"fast path forwarded {st['dp']['server_frames']}, servers got "
+               f"{srv['edge0']['tensors']} + {srv['cloud0']['tensors']}")
+if st["xdp"]["epoch"] != 2 or st["dp"]["epoch"] != 2:
+    err.append(f"stages at {st['xdp']['epoch']}/{st['dp']['epoch']}, want 2/2")
+print(json.dumps({"decision_p50_us": d["decision_p50_us"], "decision_p99_us": d["decision_p99_us"],
+                  "reqs": d["reqs"], "decisions": d["decisions"], "results": d["results"],
+                  "edge_tensors": srv["edge0"]["tensors"], "cloud_tensors": srv["cloud0"]["tensors"]}))
+for e in err:
+    print("FAIL:", e)
+sys.exit(1 if err else 0)
+PY
+echo "ok: the test bed end to end"
