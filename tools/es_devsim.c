@@ -59,6 +59,7 @@ struct opts {
 	int direct;		/* send TENSORs straight to direct_mac/ip */
 	uint8_t direct_mac[6], direct_ip4[4];
 	const char *timeline;
+	const char *latencies;
 	int json;
 };
 
@@ -89,6 +90,7 @@ static void usage(FILE *f)
 "  --early-exit             set EARLY_EXIT_OK on requests\n"
 "  --direct MAC,IP          no requests: send tensors straight to this server\n"
 "  --timeline FILE          one JSON line per second (counts, latency p50/p99)\n"
+"  --latencies FILE         write every REQ->DECISION latency (us), one a line\n"
 "  --json                   print the summary as one JSON object\n"
 "\n"
 "Exit status: 0 success, 1 runtime error, 2 usage error.\n");
@@ -111,6 +113,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 		{ "snr-db", 1, NULL, 's' }, { "snr-spread-db", 1, NULL, 'S' },
 		{ "early-exit", 0, NULL, 'e' }, { "direct", 1, NULL, 'x' },
 		{ "timeline", 1, NULL, 'l' }, { "json", 0, NULL, 'j' },
+		{ "latencies", 1, NULL, 'L' },
 		{ "help", 0, NULL, 'h' }, { NULL, 0, NULL, 0 },
 	};
 	int c, li = 0, have_mac = 0;
@@ -178,6 +181,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 			break;
 		}
 		case 'l': o->timeline = optarg; break;
+		case 'L': o->latencies = optarg; break;
 		case 'j': o->json = 1; break;
 		case 'h': usage(stdout); exit(0);
 		default: usage(stderr); return -EINVAL;
@@ -272,6 +276,18 @@ static uint32_t lat_pct(struct lat *l, double p)
 	qsort(l->v, l->n, sizeof(*l->v), cmp_u32);
 	size_t i = (size_t)(p * (double)(l->n - 1) + 0.5);
 	return l->v[i];
+}
+
+/* Every sample, for a distribution plot: sorted, as lat_pct left them. */
+static int write_latencies(const char *path, const struct lat *l)
+{
+	FILE *f = fopen(path, "w");
+
+	if (!f)
+		return -errno;
+	for (size_t i = 0; i < l->n; i++)
+		fprintf(f, "%u\n", l->v[i]);
+	return fclose(f) ? -errno : 0;
 }
 
 static void handle_frame(const struct opts *o, struct es_rawsock *s, struct device *devs,
@@ -459,9 +475,13 @@ int main(int argc, char **argv)
 		lat_pct(&all, 0.999), t.last_epoch);
 	if (tl)
 		fclose(tl);
+	if (o.latencies && write_latencies(o.latencies, &all)) {
+		fprintf(stderr, "error: es-devsim: %s: %s\n", o.latencies, strerror(errno));
+		err = 1;
+	}
 	es_rawsock_close(&s);
 	free(devs);
 	free(all.v);
 	free(win.v);
-	return 0;
+	return err;
 }
