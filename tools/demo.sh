@@ -225,8 +225,11 @@ tl = [json.loads(l) for l in open(f"{out}/timeline.jsonl") if l.strip()]
 rows = [json.loads(l) for l in open(f"{out}/series.jsonl") if l.strip()]
 push_t = rows[-1].get("push_t") if rows else None
 series = [r for r in rows if "t" in r]
+# A timeline row counts the DECISIONs since the row before it. push_t is on
+# the monitor's clock, which starts a little after es-devsim's: 0.5 s margin.
+starts = [0.0] + [t["t"] for t in tl[:-1]]
 before = [t for t in tl if push_t is not None and t["t"] < push_t]
-after = [t for t in tl if push_t is not None and t["t"] > push_t + 1]
+after = [t for t, s0 in zip(tl, starts) if push_t is not None and s0 > push_t + 0.5]
 def split(ts):
     return {k: sum(t[k] for t in ts) for k in ("edge", "cloud", "local")}
 last = series[-1] if series else {}
