@@ -89,22 +89,29 @@ C() { "$ctl" --socket "$work/ctl.sock" "$@"; }
 echo "demo: test bed ${P}{dev,ap,edge,cloud}, $devices devices at $rate task/s, $duration s, policy $policy"
 "$here/testbed.sh" up "$P"
 
-# Table 1: apps 3 on edge0, 4 on cloud0; the first 5 devices at 8 kbit/s
-# (their tensors go over their rate). Table 2, the operator's push: epoch
-# 2, app 3 to cloud0 as well, those 5 devices lifted and the next 5 throttled.
+# Table 1: apps 3 on edge0, 4 on cloud0; the 5 busiest devices (the last
+# ids: es-devsim's task rates rise with the id) at 8 kbit/s, so that their
+# tensors go over their rate. Table 2, the operator's push: epoch 2 (or one
+# past a learned policy's), app 3 to cloud0 as well, those 5 devices lifted
+# and the 5 before them throttled.
 "$pcapgen" --out "$work/unused.pcap" --frames 1 --devices "$devices" --first-id 1000 \
-	--over-rate 5 --policy "$work/t1.json" >/dev/null
+	--over-rate 0 --policy "$work/t1.json" >/dev/null
 python3 - "$work/t1.json" "$work/t2.json" <<'PY'
-import json, sys
-t = json.load(open(sys.argv[1]))
-t["epoch"] = 2
-for i, d in enumerate(t["devices"]):
-    for a in d["apps"]:
+import copy, json, sys
+t1 = json.load(open(sys.argv[1]))
+t2 = copy.deepcopy(t1)
+t2["epoch"] = 2
+n = len(t1["devices"])
+def rate(d, slow):
+    d["rate_kbps"], d["burst_bytes"] = (8, 1500) if slow else (1000000, 1048576)
+for i, (d1, d2) in enumerate(zip(t1["devices"], t2["devices"])):
+    rate(d1, i >= n - 5)
+    rate(d2, n - 10 <= i < n - 5)
+    for a in d2["apps"]:
         if a["app"] == 3:
             a["target"] = "cloud0"
-    slow = 5 <= i < 10
-    d["rate_kbps"], d["burst_bytes"] = (8, 1500) if slow else (1000000, 1048576)
-json.dump(t, open(sys.argv[2], "w"), indent=1)
+json.dump(t1, open(sys.argv[1], "w"), indent=1)
+json.dump(t2, open(sys.argv[2], "w"), indent=1)
 PY
 
 $(NS ap) "$dpbin" -l 0-1 --no-pci --no-huge -m 512 --file-prefix "${P}dp" --log-level '*:error' \
@@ -129,8 +136,9 @@ done
 sleep 0.3
 
 $(NS dev) "$devsim" --iface dev0 --ap-mac 02:00:00:00:00:fe --devices "$devices" --first-id 1000 \
-	--apps 3,4 --task-rate "$rate" --tensor-bytes 4000 --duration "$duration" \
-	--timeline "$work/timeline.jsonl" --latencies "$out/latencies.txt" --json \
+	--apps 3,4 --task-rate "$rate" --task-rate-spread 1.5 --tensor-bytes 4000 --duration "$duration" \
+	--timeline "$work/timeline.jsonl" --latencies "$out/latencies.txt" \
+	--per-device "$work/per_device.json" --json \
 	>"$work/devsim.json" 2>"$work/devsim.log" &
 dsim=$!
 pids+=($dsim)
@@ -168,16 +176,24 @@ def fmt(d):
     return " ".join(f"{k}={v}" for k, v in sorted(d.items())) or "-"
 
 t0 = time.monotonic()
-push_t, prev, out = None, {}, open(series, "w")
+push_t, push_epoch, prev, snaps, out = None, None, {}, [], open(series, "w")
 for k in range(1, dur + 1):
     time.sleep(max(0.0, t0 + k - time.monotonic()))
     now = time.monotonic() - t0
     if push_t is None and now >= dur / 2:
+        # a policy other than static makes its own epochs: the operator's
+        # table must be newer than the one in force
+        r = subprocess.run([ctl, "--socket", f"{work}/ctl.sock", "stats", "--json"],
+                           capture_output=True, text=True)
+        cur = json.loads(r.stdout)["table"]["epoch"] if r.returncode == 0 else 1
+        t2 = json.load(open(f"{work}/t2.json"))
+        t2["epoch"] = push_epoch = max(2, cur + 1)
+        json.dump(t2, open(f"{work}/t2.json", "w"), indent=1)
         r = subprocess.run([ctl, "--socket", f"{work}/ctl.sock", "push", f"{work}/t2.json"],
                            capture_output=True, text=True)
         push_t = time.monotonic() - t0
-        print(f"--- {push_t:5.1f} s  edgesteerctl push t2.json (epoch 2: app 3 -> cloud0, "
-              f"new rates for devices 1000..1009): {'ok' if r.returncode == 0 else r.stderr.strip()}",
+        print(f"--- {push_t:5.1f} s  edgesteerctl push t2.json (epoch {push_epoch}: app 3 -> cloud0, "
+              f"new rates for the 10 busiest devices): {'ok' if r.returncode == 0 else r.stderr.strip()}",
               flush=True)
         if r.returncode:
             sys.exit(1)
@@ -190,6 +206,22 @@ for k in range(1, dur + 1):
         tl = []
     last = tl[-1] if tl else {}
     srv = {n: load(f"{work}/{n}.json").get("tensors", 0) for n in ("edge0", "cloud0")}
+    # per device: [id, app, decisions, results, tensor_bytes] so far, in
+    # es-devsim's snapshots (once a second on its clock); rates over >= 3 s
+    snap = load(f"{work}/per_device.json")
+    if snap and (not snaps or snap["t"] != snaps[-1]["t"]):
+        snaps.append(snap)
+    old = next((x for x in reversed(snaps) if snap and x["t"] <= snap["t"] - 3), None)
+    pdev, dres = {}, {}
+    if old:
+        pdev = {r[0]: r for r in snap["devices"]}
+        dt = snap["t"] - old["t"]
+        # (DECISIONs - RESULTs, tensor kbit/s) in the window; one task in
+        # flight at either end is normal, two or more missing RESULTs are not
+        dres = {r[0]: ((pdev[r[0]][2] - r[2]) - (pdev[r[0]][3] - r[3]),
+                       (pdev[r[0]][4] - r[4]) * 8 / 1000 / dt) for r in old["devices"]}
+    top = [kv for kv in sorted(dres.items(), key=lambda kv: -kv[1][1])[:3] if kv[1][1]]
+    starved = sorted(i for i, (lost, _) in dres.items() if lost >= 2)
     rates = {n: srv[n] - prev.get(n, 0) for n in srv}
     prev = srv
     xdp, dp = st.get("xdp", {}), st.get("dp", {})
@@ -205,13 +237,18 @@ for k in range(1, dur + 1):
           f"p50/p99 {last.get('p50_us', 0)}/{last.get('p99_us', 0)} us | TENSOR fr/s edge0 "
           f"{rates['edge0']:4} cloud0 {rates['cloud0']:4} | drops xdp {fmt(row['xdp_drops'])} "
           f"fp {fmt(row['dp_drops'])}", flush=True)
-out.write(json.dumps({"push_t": push_t}) + "\n")
+    if pdev:
+        print("        top devices, tensor kbit/s: " +
+              "  ".join(f"{i} (app {pdev[i][1]}) {b:.0f}" for i, (_, b) in top) + ("-" if not top else "") +
+              f" | losing RESULTs: {' '.join(map(str, starved[:8])) or '-'}"
+              f"{' ...' if len(starved) > 8 else ''}", flush=True)
+out.write(json.dumps({"push_t": push_t, "push_epoch": push_epoch}) + "\n")
 PY
 
 wait "$dsim" || fail "es-devsim failed"
 sleep 0.3
 C stats --json >"$work/stats.json" || fail "edgesteerctl stats"
-cp "$work/timeline.jsonl" "$work/devsim.json" "$work/stats.json" "$work/t1.json" "$work/t2.json" "$out/"
+cp "$work/timeline.jsonl" "$work/devsim.json" "$work/per_device.json" "$work/stats.json" "$work/t1.json" "$work/t2.json" "$out/"
 for s in edge0 cloud0; do cp "$work/$s.json" "$out/$s.json"; done
 
 # Summary (printed and summary.json), then the plots.
@@ -224,6 +261,7 @@ srv = {n: json.load(open(f"{out}/{n}.json")) for n in ("edge0", "cloud0")}
 tl = [json.loads(l) for l in open(f"{out}/timeline.jsonl") if l.strip()]
 rows = [json.loads(l) for l in open(f"{out}/series.jsonl") if l.strip()]
 push_t = rows[-1].get("push_t") if rows else None
+push_epoch = rows[-1].get("push_epoch") if rows else None
 series = [r for r in rows if "t" in r]
 # A timeline row counts the DECISIONs since the row before it. push_t is on
 # the monitor's clock, which starts a little after es-devsim's: 0.5 s margin.
@@ -241,7 +279,7 @@ s = {
     "decision_p999_us": d["decision_p999_us"],
     "tensors": {n: srv[n]["tensors"] for n in srv},
     "server_results": {n: srv[n]["results"] for n in srv},
-    "push_t": push_t,
+    "push_t": push_t, "push_epoch": push_epoch,
     "epochs": {"first_decision": next((t["epoch"] for t in tl if t.get("epoch")), 0),
                "last_decision": d["last_epoch"], "table": st["table"]["epoch"],
                "xdp": st.get("xdp", {}).get("epoch"), "fp": st.get("dp", {}).get("epoch")},
@@ -271,7 +309,8 @@ with open(f"{out}/throughput.dat", "w") as f:
 PY
 
 n=$(wc -l <"$out/latencies.txt")
-push_t=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["push_t"])' "$out/summary.json")
+read -r push_t push_epoch < <(python3 -c 'import json, sys; s = json.load(open(sys.argv[1]))
+print(s["push_t"], s["push_epoch"])' "$out/summary.json")
 gnuplot <<GP
 set terminal pngcairo size 1000,560 font "DejaVu Sans,11"
 set output "$out/throughput.png"
@@ -279,7 +318,7 @@ set title "EdgeSteer demo: throughput ($devices devices, policy $policy)"
 set xlabel "time (s)"; set ylabel "per second"; set grid; set key top left
 set yrange [0:*]
 set arrow from $push_t, graph 0 to $push_t, graph 1 nohead lw 2 dt 2 lc rgb "red"
-set label "edgesteerctl push (epoch 2)" at $push_t, graph 0.95 offset 0.5,0 tc rgb "red"
+set label "edgesteerctl push (epoch $push_epoch)" at $push_t, graph 0.95 offset 0.5,0 tc rgb "red"
 plot "$out/throughput.dat" u 1:2 w lp lw 2 t "TENSOR frames at edge0", \
      "" u 1:3 w lp lw 2 t "TENSOR frames at cloud0", \
      "" u 1:5 w l lw 2 dt 2 t "DECISIONs -> edge (es-devsim)", \
