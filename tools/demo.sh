@@ -145,7 +145,8 @@ pids+=($dsim)
 
 # The monitor: a status line a second; the push at half time.
 python3 - "$work" "$ctl" "$duration" "$out/series.jsonl" <<'PY'
-import json, subprocess, sys, time
+import json, signal, subprocess, sys, time
+signal.signal(signal.SIGINT, lambda *_: sys.exit(130))	# Ctrl-C: no traceback, the trap cleans up
 work, ctl, dur, series = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]
 VERD = ["NOT_ESOP", "MALFORMED", "UNKNOWN_DEVICE", "OVER_RATE", "REQUEST", "FORWARD",
         "LOCAL", "RETURN", "UNEXPECTED", "NEEDS_TABLE"]
@@ -309,8 +310,8 @@ with open(f"{out}/throughput.dat", "w") as f:
 PY
 
 n=$(wc -l <"$out/latencies.txt")
-read -r push_t push_epoch < <(python3 -c 'import json, sys; s = json.load(open(sys.argv[1]))
-print(s["push_t"], s["push_epoch"])' "$out/summary.json")
+read -r push_t push_epoch p50 p99 < <(python3 -c 'import json, sys; s = json.load(open(sys.argv[1]))
+print(s["push_t"], s["push_epoch"], s["decision_p50_us"], s["decision_p99_us"])' "$out/summary.json")
 gnuplot <<GP
 set terminal pngcairo size 1000,560 font "DejaVu Sans,11"
 set output "$out/throughput.png"
@@ -328,6 +329,10 @@ unset arrow; unset label
 set title "REQ -> DECISION latency, $n samples (es-devsim's clock, through XDP and the fast path)"
 set xlabel "latency (us)"; set ylabel "fraction of DECISIONs <= x"; set logscale x
 set yrange [0:1]; set key bottom right
+set arrow from $p50, graph 0 to $p50, graph 1 nohead dt 2 lc rgb "gray40"
+set arrow from $p99, graph 0 to $p99, graph 1 nohead dt 2 lc rgb "gray40"
+set label "p50 $p50 us" at $p50, graph 0.3 offset 0.5,0
+set label "p99 $p99 us" at $p99, graph 0.6 offset 0.5,0
 plot "$out/latencies.txt" u 1:((\$0 + 1) / $n.0) w l lw 2 t "CDF"
 GP
 echo "demo: results in $out (summary.json, throughput.png, latency.png)"
