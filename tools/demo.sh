@@ -177,7 +177,7 @@ def fmt(d):
     return " ".join(f"{k}={v}" for k, v in sorted(d.items())) or "-"
 
 t0 = time.monotonic()
-push_t, push_epoch, prev, snaps, out = None, None, {}, [], open(series, "w")
+push_t, push_epoch, push_mono, prev, snaps, out = None, None, None, {}, [], open(series, "w")
 for k in range(1, dur + 1):
     time.sleep(max(0.0, t0 + k - time.monotonic()))
     now = time.monotonic() - t0
@@ -190,9 +190,11 @@ for k in range(1, dur + 1):
         t2 = json.load(open(f"{work}/t2.json"))
         t2["epoch"] = push_epoch = max(2, cur + 1)
         json.dump(t2, open(f"{work}/t2.json", "w"), indent=1)
+        push_mono = [time.monotonic()]
         r = subprocess.run([ctl, "--socket", f"{work}/ctl.sock", "push", f"{work}/t2.json"],
                            capture_output=True, text=True)
         push_t = time.monotonic() - t0
+        push_mono.append(time.monotonic())
         print(f"--- {push_t:5.1f} s  edgesteerctl push t2.json (epoch {push_epoch}: app 3 -> cloud0, "
               f"new rates for the 10 busiest devices): {'ok' if r.returncode == 0 else r.stderr.strip()}",
               flush=True)
@@ -243,7 +245,7 @@ for k in range(1, dur + 1):
               "  ".join(f"{i} (app {pdev[i][1]}) {b:.0f}" for i, (_, b) in top) + ("-" if not top else "") +
               f" | losing RESULTs: {' '.join(map(str, starved[:8])) or '-'}"
               f"{' ...' if len(starved) > 8 else ''}", flush=True)
-out.write(json.dumps({"push_t": push_t, "push_epoch": push_epoch}) + "\n")
+out.write(json.dumps({"push_t": push_t, "push_epoch": push_epoch, "push_mono": push_mono}) + "\n")
 PY
 
 wait "$dsim" || fail "es-devsim failed"
@@ -264,11 +266,12 @@ rows = [json.loads(l) for l in open(f"{out}/series.jsonl") if l.strip()]
 push_t = rows[-1].get("push_t") if rows else None
 push_epoch = rows[-1].get("push_epoch") if rows else None
 series = [r for r in rows if "t" in r]
-# A timeline row counts the DECISIONs since the row before it. push_t is on
-# the monitor's clock, which starts a little after es-devsim's: 0.5 s margin.
-starts = [0.0] + [t["t"] for t in tl[:-1]]
-before = [t for t in tl if push_t is not None and t["t"] < push_t]
-after = [t for t, s0 in zip(tl, starts) if push_t is not None and s0 > push_t + 0.5]
+# A timeline row counts the DECISIONs since the row before it; "mono" is
+# CLOCK_MONOTONIC, as the monitor's push_mono (the push's start and end).
+pm = rows[-1].get("push_mono") if rows else None
+starts = [0.0] + [t["mono"] for t in tl[:-1]]
+before = [t for t in tl if pm and t["mono"] < pm[0]]
+after = [t for t, s0 in zip(tl, starts) if pm and s0 > pm[1]]
 def split(ts):
     return {k: sum(t[k] for t in ts) for k in ("edge", "cloud", "local")}
 last = series[-1] if series else {}

@@ -94,7 +94,8 @@ static void usage(FILE *f)
 "  --snr-spread-db X        spread the devices' SNR over X dB (default 0)\n"
 "  --early-exit             set EARLY_EXIT_OK on requests\n"
 "  --direct MAC,IP          no requests: send tensors straight to this server\n"
-"  --timeline FILE          one JSON line per second (counts, latency p50/p99)\n"
+"  --timeline FILE          one JSON line per second (counts, latency p50/p99,\n"
+"                           CLOCK_MONOTONIC in s as \"mono\")\n"
 "  --latencies FILE         write every REQ->DECISION latency (us), one a line\n"
 "  --per-device FILE        rewrite FILE once a second: each device's id, app,\n"
 "                           DECISIONs, RESULTs and tensor bytes so far (JSON)\n"
@@ -472,7 +473,7 @@ int main(int argc, char **argv)
 				fprintf(tl, "{\"t\": %.1f, \"reqs\": %llu, \"decisions\": %llu, "
 					"\"edge\": %llu, \"cloud\": %llu, \"local\": %llu, "
 					"\"results\": %llu, \"timeouts\": %llu, \"frags\": %llu, "
-					"\"p50_us\": %u, \"p99_us\": %u, \"epoch\": %u}\n", sec,
+					"\"p50_us\": %u, \"p99_us\": %u, \"epoch\": %u, \"mono\": %.3f}\n", sec,
 					(unsigned long long)(t.reqs - at_tick.reqs),
 					(unsigned long long)(t.decisions - at_tick.decisions),
 					(unsigned long long)(t.by_target[1] - at_tick.by_target[1]),
@@ -481,7 +482,8 @@ int main(int argc, char **argv)
 					(unsigned long long)(t.results - at_tick.results),
 					(unsigned long long)(t.timeouts - at_tick.timeouts),
 					(unsigned long long)(t.frags_sent - at_tick.frags_sent),
-					lat_pct(&win, 0.5), lat_pct(&win, 0.99), t.last_epoch);
+					lat_pct(&win, 0.5), lat_pct(&win, 0.99), t.last_epoch,
+					(double)now / 1e9);
 				fflush(tl);
 			}
 			err = o.per_device ? write_per_device(o.per_device, sec, devs, o.ndevices) : 0;
