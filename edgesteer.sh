@@ -147,29 +147,22 @@ cmd_bench() {
 }
 
 cmd_demo() {
-	local duration=60
+	local duration=60 extra=()
 	while [ $# -gt 0 ]; do
 		case "$1" in
 		--duration) [ $# -ge 2 ] || die "--duration needs SECONDS"; duration=$2; shift 2 ;;
 		--duration=*) duration=${1#*=}; shift ;;
-		-h|--help) usage; return 0 ;;
+		-h|--help) usage; tools/demo.sh --help; return 0 ;;
+		--out|--devices|--task-rate|--policy)
+			[ $# -ge 2 ] || die "$1 needs a value"; extra+=("$1" "$2"); shift 2 ;;
 		*) echo "error: edgesteer: demo: unknown option $1" >&2; return 2 ;;
 		esac
 	done
 	[[ "$duration" =~ ^[0-9]+$ ]] && [ "$duration" -gt 0 ] || die "--duration takes a positive number of seconds"
 	setup
 	build
-	# The namespace test bed joins in when the fast path and the control
-	# plane land; until then the demo shows the one parser at work.
-	local out
-	out=$(mktemp -d)
-	trap 'rm -rf "$out"' RETURN
-	"$BUILD_DIR/tools/esop-fixtures" --out-dir "$out"
-	log "fixture corpus: $(($(wc -l <"$out/fixtures.tsv") - 1)) frames, verdicts in the fixture world:"
-	cut -f5 "$out/fixtures.tsv" | tail -n +2 | sort | uniq -c | sort -rn
-	log "drop reasons of the MALFORMED frames:"
-	awk -F'\t' 'NR > 1 && $3 == "MALFORMED" { print $4 }' "$out/fixtures.tsv" | sort | uniq -c | sort -rn
-	log "demo done (duration $duration s requested; the test bed demo is not built yet)"
+	# the whole system on a namespace test bed; see docs/demo.md
+	tools/demo.sh "$BUILD_DIR" --duration "$duration" ${extra[@]+"${extra[@]}"}
 }
 
 cmd=${1:-help}

@@ -30,7 +30,9 @@ struct device {
 	uint32_t task_id;
 	uint64_t next_ns;	/* next task, or the wait's deadline */
 	uint64_t req_ns;
+	uint64_t period_ns;	/* between task starts: --task-rate, spread */
 	uint8_t ip4[4];
+	uint64_t decisions, results, tensor_bytes;	/* for --per-device */
 };
 
 struct totals {
@@ -51,7 +53,7 @@ struct opts {
 	unsigned int napps;
 	uint32_t tensor_bytes;
 	uint32_t frag_bytes;
-	double task_hz;
+	double task_hz, task_spread;
 	double duration_s;
 	unsigned int timeout_ms;
 	double snr_db, snr_spread_db;
@@ -59,6 +61,8 @@ struct opts {
 	int direct;		/* send TENSORs straight to direct_mac/ip */
 	uint8_t direct_mac[6], direct_ip4[4];
 	const char *timeline;
+	const char *latencies;
+	const char *per_device;
 	int json;
 };
 
@@ -82,13 +86,19 @@ static void usage(FILE *f)
 "  --tensor-bytes N         tensor size of a task (default 16384)\n"
 "  --fragment-bytes N       payload bytes per TENSOR frame (default 1400)\n"
 "  --task-rate HZ           tasks per device per second (default 2)\n"
+"  --task-rate-spread F     device i runs at HZ * (1 + F * (i / (N - 1) - 0.5)),\n"
+"                           0 <= F < 2 (default 0: all at HZ)\n"
 "  --duration S             seconds to run (default 10; Ctrl-C stops early)\n"
 "  --timeout-ms MS          wait for a DECISION or RESULT (default 500)\n"
 "  --snr-db X               uplink SNR the devices report (default 20)\n"
 "  --snr-spread-db X        spread the devices' SNR over X dB (default 0)\n"
 "  --early-exit             set EARLY_EXIT_OK on requests\n"
 "  --direct MAC,IP          no requests: send tensors straight to this server\n"
-"  --timeline FILE          one JSON line per second (counts, latency p50/p99)\n"
+"  --timeline FILE          one JSON line per second (counts, latency p50/p99,\n"
+"                           CLOCK_MONOTONIC in s as \"mono\")\n"
+"  --latencies FILE         write every REQ->DECISION latency (us), one a line\n"
+"  --per-device FILE        rewrite FILE once a second: each device's id, app,\n"
+"                           DECISIONs, RESULTs and tensor bytes so far (JSON)\n"
 "  --json                   print the summary as one JSON object\n"
 "\n"
 "Exit status: 0 success, 1 runtime error, 2 usage error.\n");
@@ -108,9 +118,10 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 		{ "apps", 1, NULL, 'p' }, { "tensor-bytes", 1, NULL, 't' },
 		{ "fragment-bytes", 1, NULL, 'g' }, { "task-rate", 1, NULL, 'r' },
 		{ "duration", 1, NULL, 'D' }, { "timeout-ms", 1, NULL, 'T' },
-		{ "snr-db", 1, NULL, 's' }, { "snr-spread-db", 1, NULL, 'S' },
+		{ "task-rate-spread", 1, NULL, 'R' }, { "snr-db", 1, NULL, 's' }, { "snr-spread-db", 1, NULL, 'S' },
 		{ "early-exit", 0, NULL, 'e' }, { "direct", 1, NULL, 'x' },
 		{ "timeline", 1, NULL, 'l' }, { "json", 0, NULL, 'j' },
+		{ "latencies", 1, NULL, 'L' }, { "per-device", 1, NULL, 'P' },
 		{ "help", 0, NULL, 'h' }, { NULL, 0, NULL, 0 },
 	};
 	int c, li = 0, have_mac = 0;
@@ -166,6 +177,9 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 			if (*end || !o->timeout_ms) goto bad;
 			break;
 		case 's': o->snr_db = strtod(optarg, &end); if (*end) goto bad; break;
+		case 'R': o->task_spread = strtod(optarg, &end);
+			if (*end || o->task_spread < 0 || o->task_spread >= 2) goto bad;
+			break;
 		case 'S': o->snr_spread_db = strtod(optarg, &end); if (*end) goto bad; break;
 		case 'e': o->early_exit = 1; break;
 		case 'x': {
@@ -178,6 +192,8 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 			break;
 		}
 		case 'l': o->timeline = optarg; break;
+		case 'L': o->latencies = optarg; break;
+		case 'P': o->per_device = optarg; break;
 		case 'j': o->json = 1; break;
 		case 'h': usage(stdout); exit(0);
 		default: usage(stderr); return -EINVAL;
@@ -244,6 +260,7 @@ static void send_tensor(const struct opts *o, struct es_rawsock *s, struct devic
 			       (off + n == o->tensor_bytes ? ESOP_F_LAST_FRAGMENT : 0));
 		send_frame(s, &sp, t);
 		t->frags_sent++;
+		d->tensor_bytes += n;
 	}
 }
 
@@ -274,6 +291,44 @@ static uint32_t lat_pct(struct lat *l, double p)
 	return l->v[i];
 }
 
+/*
+ * Each device's counters so far, for per-device rates: written aside and
+ * renamed so that a reader never sees half a file.
+ */
+static int write_per_device(const char *path, double sec, const struct device *devs,
+			    unsigned int n)
+{
+	char tmp[4096];
+	FILE *f;
+
+	if (snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= (int)sizeof(tmp))
+		return -ENAMETOOLONG;
+	f = fopen(tmp, "w");
+	if (!f)
+		return -errno;
+	fprintf(f, "{\"t\": %.1f, \"devices\": [", sec);
+	for (unsigned int i = 0; i < n; i++)
+		fprintf(f, "%s\n[%u, %u, %llu, %llu, %llu]", i ? "," : "", devs[i].id, devs[i].app,
+			(unsigned long long)devs[i].decisions, (unsigned long long)devs[i].results,
+			(unsigned long long)devs[i].tensor_bytes);
+	fputs("]}\n", f);
+	if (fclose(f))
+		return -errno;
+	return rename(tmp, path) ? -errno : 0;
+}
+
+/* Every sample, for a distribution plot: sorted, as lat_pct left them. */
+static int write_latencies(const char *path, const struct lat *l)
+{
+	FILE *f = fopen(path, "w");
+
+	if (!f)
+		return -errno;
+	for (size_t i = 0; i < l->n; i++)
+		fprintf(f, "%u\n", l->v[i]);
+	return fclose(f) ? -errno : 0;
+}
+
 static void handle_frame(const struct opts *o, struct es_rawsock *s, struct device *devs,
 			 const uint8_t *f, int len, uint64_t now, struct totals *t,
 			 struct lat *all, struct lat *win)
@@ -300,6 +355,7 @@ static void handle_frame(const struct opts *o, struct es_rawsock *s, struct devi
 		uint32_t us = (uint32_t)((now - d->req_ns) / 1000);
 
 		t->decisions++;
+		d->decisions++;
 		t->last_epoch = esop_rd32(dec + ESOP_DEC_OFF_POLICY_EPOCH);
 		lat_add(all, us);
 		lat_add(win, us);
@@ -310,12 +366,13 @@ static void handle_frame(const struct opts *o, struct es_rawsock *s, struct devi
 			d->next_ns = now + (uint64_t)o->timeout_ms * 1000000;
 		} else {
 			d->state = DEV_IDLE;
-			d->next_ns = d->req_ns + (uint64_t)(1e9 / o->task_hz);
+			d->next_ns = d->req_ns + d->period_ns;
 		}
 	} else if (pkt.type == ESOP_T_RESULT && d->state == DEV_WAIT_RESULT) {
 		t->results++;
+		d->results++;
 		d->state = DEV_IDLE;
-		d->next_ns = d->req_ns + (uint64_t)(1e9 / o->task_hz);
+		d->next_ns = d->req_ns + d->period_ns;
 	}
 }
 
@@ -375,12 +432,14 @@ int main(int argc, char **argv)
 	for (unsigned int i = 0; i < o.ndevices; i++) {
 		struct device *d = &devs[i];
 		uint32_t ip = htonl(base + i + 1);
-		double spread = o.ndevices > 1 ? o.snr_spread_db * ((double)i / (o.ndevices - 1) - 0.5) : 0;
+		double pos = o.ndevices > 1 ? (double)i / (o.ndevices - 1) - 0.5 : 0;
+		double spread = o.snr_spread_db * pos;
 
 		d->id = o.first_id + i;
 		d->app = o.apps[i % o.napps];
 		d->snr_qdb = (int16_t)((o.snr_db + spread) * 4);
 		memcpy(d->ip4, &ip, 4);
+		d->period_ns = (uint64_t)(1e9 / (o.task_hz * (1 + o.task_spread * pos)));
 		d->next_ns = t0 + period * i / o.ndevices;	/* spread the starts */
 	}
 	es_catch_stop_signals();
@@ -414,7 +473,7 @@ int main(int argc, char **argv)
 				fprintf(tl, "{\"t\": %.1f, \"reqs\": %llu, \"decisions\": %llu, "
 					"\"edge\": %llu, \"cloud\": %llu, \"local\": %llu, "
 					"\"results\": %llu, \"timeouts\": %llu, \"frags\": %llu, "
-					"\"p50_us\": %u, \"p99_us\": %u, \"epoch\": %u}\n", sec,
+					"\"p50_us\": %u, \"p99_us\": %u, \"epoch\": %u, \"mono\": %.3f}\n", sec,
 					(unsigned long long)(t.reqs - at_tick.reqs),
 					(unsigned long long)(t.decisions - at_tick.decisions),
 					(unsigned long long)(t.by_target[1] - at_tick.by_target[1]),
@@ -423,8 +482,15 @@ int main(int argc, char **argv)
 					(unsigned long long)(t.results - at_tick.results),
 					(unsigned long long)(t.timeouts - at_tick.timeouts),
 					(unsigned long long)(t.frags_sent - at_tick.frags_sent),
-					lat_pct(&win, 0.5), lat_pct(&win, 0.99), t.last_epoch);
+					lat_pct(&win, 0.5), lat_pct(&win, 0.99), t.last_epoch,
+					(double)now / 1e9);
 				fflush(tl);
+			}
+			err = o.per_device ? write_per_device(o.per_device, sec, devs, o.ndevices) : 0;
+			if (err) {
+				fprintf(stderr, "error: es-devsim: %s: %s\n", o.per_device,
+					strerror(-err));
+				return 1;
 			}
 			if (isatty(STDERR_FILENO))
 				fprintf(stderr, "\r%5.0f s  reqs %llu  decisions %llu  results %llu  "
@@ -459,9 +525,13 @@ int main(int argc, char **argv)
 		lat_pct(&all, 0.999), t.last_epoch);
 	if (tl)
 		fclose(tl);
+	if (o.latencies && write_latencies(o.latencies, &all)) {
+		fprintf(stderr, "error: es-devsim: %s: %s\n", o.latencies, strerror(errno));
+		err = 1;
+	}
 	es_rawsock_close(&s);
 	free(devs);
 	free(all.v);
 	free(win.v);
-	return 0;
+	return err;
 }
