@@ -107,6 +107,7 @@ sleep 0.5	# the load is flowing (no table yet: judged NEEDS_TABLE, counted)
 read -r rx1 v1 vv1 _ <<<"$(dp_counters)"
 t1=$(date +%s%N)
 first=$(ms_of C push "$dir/t10.json")
+read -r _ _ vvf _ <<<"$(dp_counters)"	# the devices are known from here on
 warm="$(ms_of C push "$dir/t11.json") $(ms_of C push --force "$dir/t10.json") $(ms_of C push --force "$dir/t11.json")"
 load_ms=$(st last_load_ms)
 stage_ms=$(st last_stages_ms)
@@ -137,8 +138,10 @@ delta=$(echo $deltas | median)
 rx=$((rx2 - rx1)) judged=$((v2 - v1))
 gap=$((rx - judged)) lost=$((rx - judged)); [ "$lost" -lt 0 ] && lost=0
 byverdict=$(python3 -c 'import sys; a, b = (list(map(int, x.split(","))) for x in sys.argv[1:])
-print(",".join(str(y - x) for x, y in zip(a, b)))' "$vv1" "$vv2")
+print(",".join(str(y - x) for x, y in zip(a, b)))' "$vvf" "$vv2")
 fwd=$(cut -d, -f6 <<<"$byverdict")	# ESOP_V_FORWARD
+[ "$(cut -d, -f3 <<<"$byverdict")" = 0 ] ||	# ESOP_V_UNKNOWN_DEVICE
+	fail "the load's devices were unknown to a table in force: $byverdict"
 printf '{"bench":"push","push_ms_1m":%s,"push_ms_1m_first":%s,"push_ms_1m_runs":[%s],' \
 	"$push" "$first" "$(echo $warm | tr ' ' ',')"
 printf '"daemon_load_ms_1m":%s,"daemon_stages_ms_1m":%s,' "$load_ms" "$stage_ms"
@@ -147,7 +150,7 @@ printf '"delta_ms_1k":%s,"delta_ms_1k_runs":[%s],"daemon_push_ms_1k":%s,"daemon_
 printf '"ctl_roundtrip_ms":%s,"loadavg_1m":%s,' "$(echo $trips | median)" "$(cut -d' ' -f1 /proc/loadavg)"
 printf '"lost_during_push":%s,"pushes_under_load":%s,"rx_during_push":%s,"judged_during_push":%s,' \
 	"$lost" "$pushes" "$rx" "$judged"
-printf '"forwarded_during_push":%s,"verdicts_during_push":[%s],"rx_minus_judged":%s,"lost_bound_frames":32,' \
+printf '"forwarded_after_first_push":%s,"verdicts_after_first_push":[%s],"rx_minus_judged":%s,"lost_bound_frames":32,' \
 	"$fwd" "$byverdict" "$gap"
 printf '"load_s":%s,"stages":%s,"json_bytes_1m":%s,' \
 	"$(awk -v a="$t1" -v b="$t2" 'BEGIN { printf "%.2f", (b - a) / 1e9 }')" "$stages" "$bytes"
