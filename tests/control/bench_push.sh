@@ -14,7 +14,7 @@
 # A read lands while a worker holds up to one burst (32) it has counted as
 # received but not judged yet, and rx is read before the verdicts, so one
 # read's gap is off by at most a burst either way (lost_bound_frames; the raw
-# gap is rx_minus_judged); of 5 reads, the smallest gap is kept. edgesteer-dp
+# gap is rx_minus_judged); of 15 reads, the smallest gap is kept. edgesteer-dp
 # used to leak every table it swapped out on hugepages (a partial munmap of
 # a hugetlb mapping fails): back-to-back pushes ran out of them here.
 #
@@ -57,10 +57,10 @@ ms_of() { # CMD...: run it, print its wall time in ms
 median() { tr ' ' '\n' | sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 st() { C stats --json | sed -n "s/.*\"$1\": \([0-9.]*\).*/\1/p"; }
 # "RX JUDGED V0,..,V9 EPOCH": the fast path's rx, sum of its verdicts, each
-# verdict (enum esop_verdict) and its epoch; of 5 reads, the one with
+# verdict (enum esop_verdict) and its epoch; of 15 reads, the one with
 # the smallest rx - sum(verdicts) of 5 (a worker's burst in flight adds to it)
 dp_counters() {
-	for _ in 1 2 3 4 5; do
+	for _ in $(seq 15); do
 		C stats --json | python3 -c '
 import json, sys
 d = json.load(sys.stdin)["dp"]
