@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,8 +29,8 @@ struct fp_ctl {
 
 void fp_ctl_unmap(void *ctx, const void *blob, size_t len)
 {
-	(void)ctx;
-	munmap((void *)blob, len);
+	/* ctx: the mapped length; a hugetlb mapping is only unmapped whole */
+	munmap((void *)blob, ctx ? (size_t)(uintptr_t)ctx : len);
 }
 
 static uint64_t now_ns(void)
@@ -77,15 +78,16 @@ static int push_table(struct fp_ctl *c, int mfd, const struct fp_msg_push *req,
 		goto out;
 	}
 	/* populated now, so the data path never takes a page fault on it */
-	map = mmap(NULL, req->blob_bytes, PROT_READ, MAP_SHARED | MAP_POPULATE, mfd, 0);
+	map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_SHARED | MAP_POPULATE, mfd, 0);
 	if (map == MAP_FAILED) {
 		err = -errno;
 		why = "mmap of the memfd failed";
 		goto out;
 	}
-	err = fp_dp_apply(c->dp, map, req->blob_bytes, req->force, fp_ctl_unmap, NULL, &why);
+	err = fp_dp_apply(c->dp, map, req->blob_bytes, req->force, fp_ctl_unmap,
+			  (void *)(uintptr_t)st.st_size, &why);
 	if (err)
-		munmap(map, req->blob_bytes);
+		munmap(map, (size_t)st.st_size);
 	goto done;
 out:
 	fp_dp_note_refused(c->dp);

@@ -16,7 +16,8 @@ struct fp_ctl;
 int fp_ctl_start(struct fp_dp *dp, const char *path, struct fp_ctl **out);
 void fp_ctl_stop(struct fp_ctl *c);
 
-/* The release callback for tables mapped from a memfd (ctx unused). */
+/* The release callback for tables mapped from a memfd (ctx: the mapped
+ * length, which for a hugetlb memfd is more than len; NULL: len). */
 void fp_ctl_unmap(void *ctx, const void *blob, size_t len);
 
 #endif /* EDGESTEER_FP_CTL_H */

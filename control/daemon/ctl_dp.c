@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "fp_client.h"
@@ -108,13 +109,18 @@ static int precheck(const struct ctl_dp *d, int fd, size_t len, const char **why
 		.max_devices = d->st.max_devices,
 		.nports = d->st.nports,
 	};
-	void *m = mmap(NULL, len, PROT_READ, MAP_SHARED, fd, 0);
+	struct stat st;
+	void *m;
 	int rc;
 
+	/* mapped and unmapped whole: a hugetlb memfd cannot be unmapped in part */
+	if (fstat(fd, &st) < 0 || (size_t)st.st_size < len)
+		return -EINVAL;
+	m = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_SHARED, fd, 0);
 	if (m == MAP_FAILED)
 		return -errno;
 	rc = fp_table_validate(m, len, &lim, why);
-	munmap(m, len);
+	munmap(m, (size_t)st.st_size);
 	return rc;
 }
 
