@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include "dil_set.h"
+#include "nn_file.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -244,59 +245,18 @@ static void encode(const struct dil_set *s, uint8_t *buf)
 int dil_set_write(const struct dil_set *s, const char *path, char *err,
 		  size_t errlen)
 {
-	size_t len = (size_t)dil_set_file_bytes(s), done = 0;
-	char *tmp = NULL;
-	uint8_t *buf;
-	int fd, rc;
+	size_t len = (size_t)dil_set_file_bytes(s);
+	uint8_t *buf = malloc(len);
+	int rc;
 
-	buf = malloc(len);
-	if (!buf || asprintf(&tmp, "%s.tmp", path) < 0) {
-		rc = -ENOMEM;
+	if (!buf) {
 		snprintf(err, errlen, "%s: out of memory", path);
-		goto err_buf;
+		return -ENOMEM;
 	}
 	encode(s, buf);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (fd < 0) {
-		rc = -errno;
-		snprintf(err, errlen, "%s: %s", tmp, strerror(errno));
-		goto err_buf;
-	}
-	while (done < len) {
-		ssize_t n = write(fd, buf + done, len - done);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			rc = n < 0 ? -errno : -EIO;
-			snprintf(err, errlen, "%s: write: %s", tmp,
-				 strerror(-rc));
-			goto err_fd;
-		}
-		done += (size_t)n;
-	}
-	if (fsync(fd)) {
-		rc = -errno;
-		snprintf(err, errlen, "%s: fsync: %s", tmp, strerror(errno));
-		goto err_fd;
-	}
-	close(fd);
-	if (rename(tmp, path)) {
-		rc = -errno;
-		snprintf(err, errlen, "%s: rename to %s: %s", tmp, path,
-			 strerror(errno));
-		unlink(tmp);
-		goto err_buf;
-	}
-	free(tmp);
-	free(buf);
-	return 0;
-
-err_fd:
-	close(fd);
-	unlink(tmp);
-err_buf:
-	free(tmp);
+	rc = nn_file_write_atomic(path, buf, len);
+	if (rc)
+		snprintf(err, errlen, "%s: %s", path, strerror(-rc));
 	free(buf);
 	return rc;
 }

@@ -72,12 +72,37 @@ static int write_all(int fd, const uint8_t *p, size_t n)
 	return 0;
 }
 
+int nn_file_write_atomic(const char *path, const void *buf, size_t len)
+{
+	char *tmp;
+	int fd, rc;
+
+	if (asprintf(&tmp, "%s.tmp.%ld", path, (long)getpid()) < 0)
+		return -ENOMEM;
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0) {
+		rc = -errno;
+		goto out;
+	}
+	rc = write_all(fd, buf, len);
+	if (!rc && fsync(fd))
+		rc = -errno;
+	if (close(fd) && !rc)
+		rc = -errno;
+	if (!rc && rename(tmp, path))
+		rc = -errno;
+	if (rc)
+		unlink(tmp);
+out:
+	free(tmp);
+	return rc;
+}
+
 int nn_file_save(const char *path, struct nn *const *nets, uint32_t nnets)
 {
 	size_t total = HDR_BYTES + 8, sb;
 	uint8_t *buf, *p;
-	char *tmp = NULL;
-	int fd, rc;
+	int rc;
 
 	if (!path || !nets || nnets == 0)
 		return -EINVAL;
@@ -116,27 +141,7 @@ int nn_file_save(const char *path, struct nn *const *nets, uint32_t nnets)
 	}
 	put_u64(&p, fnv1a(buf, total - 8));
 
-	if (asprintf(&tmp, "%s.tmp.%ld", path, (long)getpid()) < 0) {
-		rc = -ENOMEM;
-		goto err_buf;
-	}
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (fd < 0) {
-		rc = -errno;
-		goto err_tmp;
-	}
-	rc = write_all(fd, buf, total);
-	if (!rc && fsync(fd))
-		rc = -errno;
-	if (close(fd) && !rc)
-		rc = -errno;
-	if (!rc && rename(tmp, path))
-		rc = -errno;
-	if (rc)
-		unlink(tmp);
-err_tmp:
-	free(tmp);
-err_buf:
+	rc = nn_file_write_atomic(path, buf, total);
 	free(buf);
 	return rc;
 }

@@ -20,6 +20,14 @@
 
 #define NN_FILE_VERSION	1u
 
+/*
+ * Writes @len bytes to @path atomically: a temporary file beside it, fsync,
+ * rename. On failure @path is untouched and the temporary file removed.
+ * Returns 0 or -errno. Shared by every file the learned policies write
+ * (weights, demonstration sets).
+ */
+int nn_file_write_atomic(const char *path, const void *buf, size_t len);
+
 /* Returns 0 or -errno (of open/write/fsync/rename; -EINVAL on bad args). */
 int nn_file_save(const char *path, struct nn *const *nets, uint32_t nnets);
 
