@@ -19,7 +19,8 @@ struct ctl_device_obs {
 	uint16_t app_id;		/* of the last OFFLOAD_REQ */
 	int16_t snr_qdb;		/* last reported uplink SNR, 0.25 dB */
 	uint8_t early_exit_ok;
-	uint8_t pad[3];
+	uint8_t reported;		/* app_id, snr_qdb, early_exit_ok are known */
+	uint8_t pad[2];
 	uint32_t pending_bytes;		/* total_len of its open task, 0 = none */
 	uint64_t bytes;			/* uplink bytes this epoch */
 	uint64_t packets;

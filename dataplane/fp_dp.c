@@ -716,6 +716,7 @@ static void to_control(struct fp_worker *w, const struct esop_pkt *pkt, int v)
 		.device_id = pkt->device_id, .task_id = pkt->task_id,
 		.app_id = pkt->app_id, .snr_qdb = pkt->snr_qdb,
 		.type = pkt->type, .verdict = (uint8_t)v,
+		.flags = pkt->flags, .total_len = pkt->total_len,
 	};
 
 	if (rte_ring_mp_enqueue_elem(w->dp->ctl, &r, sizeof(r)) == 0)

@@ -16,7 +16,7 @@
 #include <stdint.h>
 
 #define FP_MSG_MAGIC		0x4d435345u	/* "ESCM" in memory order */
-#define FP_MSG_VERSION		1
+#define FP_MSG_VERSION		2	/* 2: telemetry records carry flags, total_len */
 #define FP_MSG_MAX_PAYLOAD	4096u
 #define FP_MSG_REPLY		0x8000u
 
@@ -90,13 +90,15 @@ struct fp_msg_telem_rec {
 	int16_t snr_qdb;
 	uint8_t type;		/* ESOP type */
 	uint8_t verdict;	/* enum esop_verdict */
-	uint16_t pad;
+	uint8_t flags;		/* ESOP flags: EARLY_EXIT_OK */
+	uint8_t pad;
+	uint32_t total_len;	/* the task's tensor bytes (OFFLOAD_REQ) */
 };
 
 #define FP_MSG_TELEM_MAX	(FP_MSG_MAX_PAYLOAD / sizeof(struct fp_msg_telem_rec))
 
 _Static_assert(sizeof(struct fp_msg_hdr) == 16, "fp_msg_hdr layout");
-_Static_assert(sizeof(struct fp_msg_telem_rec) == 16, "fp_msg_telem_rec layout");
+_Static_assert(sizeof(struct fp_msg_telem_rec) == 20, "fp_msg_telem_rec layout");
 _Static_assert(sizeof(struct fp_msg_stats) <= FP_MSG_MAX_PAYLOAD, "stats too big");
 
 /* Checks a header read from the socket; 0 or -errno. */

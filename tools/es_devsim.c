@@ -31,8 +31,33 @@ struct device {
 	uint64_t next_ns;	/* next task, or the wait's deadline */
 	uint64_t req_ns;
 	uint64_t period_ns;	/* between task starts: --task-rate, spread */
+	uint32_t task_bytes;	/* its tasks' tensor size (total_len) */
+	uint8_t early_exit;	/* sets EARLY_EXIT_OK */
+	uint8_t active;		/* starts tasks; a --phase may pause it */
+	int16_t req_snr_qdb;	/* what its open request said */
 	uint8_t ip4[4];
 	uint64_t decisions, results, tensor_bytes;	/* for --per-device */
+	struct last_decision {	/* the newest DECISION, for --per-device */
+		uint8_t target, server, exit, pad;
+		uint16_t split;
+		uint32_t rate_kbps, epoch;
+	} last;
+};
+
+/*
+ * --phase AT,KEY=VAL,...: from AT seconds on, the devices of `devices=LO-HI`
+ * (indices, default all) take the values given.
+ */
+#define MAX_PHASES	16
+
+struct phase {
+	double at_s;
+	unsigned int lo, hi;	/* device indices, inclusive */
+	int set_bytes, set_rate, set_snr, set_early, set_active;
+	uint32_t task_bytes;
+	double task_hz, snr_db;
+	int early_exit, active;
+	int done;
 };
 
 struct totals {
@@ -63,6 +88,9 @@ struct opts {
 	const char *timeline;
 	const char *latencies;
 	const char *per_device;
+	const char *decision_log;
+	struct phase phases[MAX_PHASES];
+	unsigned int nphases;
 	int json;
 };
 
@@ -98,7 +126,19 @@ static void usage(FILE *f)
 "                           CLOCK_MONOTONIC in s as \"mono\")\n"
 "  --latencies FILE         write every REQ->DECISION latency (us), one a line\n"
 "  --per-device FILE        rewrite FILE once a second: each device's id, app,\n"
-"                           DECISIONs, RESULTs and tensor bytes so far (JSON)\n"
+"                           DECISIONs, RESULTs and tensor bytes so far, and\n"
+"                           its newest DECISION (target, split_layer,\n"
+"                           exit_point, rate_kbps, epoch), SNR, task bytes\n"
+"                           (JSON; \"fields\" names the columns)\n"
+"  --decision-log FILE      one JSON line each time a device's DECISION differs\n"
+"                           from its previous one (target, server, split_layer,\n"
+"                           exit_point, rate_kbps), with the SNR, task size and\n"
+"                           flag of the request it answers\n"
+"  --phase AT,KEY=VAL,...   from AT s on, change devices (repeatable, up to 16):\n"
+"                           devices=LO-HI (indices 0..N-1, default all),\n"
+"                           tensor-bytes=N, task-rate=HZ, snr-db=X,\n"
+"                           early-exit=0|1, active=0|1 (0: no new tasks);\n"
+"                           AT 0 applies before the first task\n"
 "  --json                   print the summary as one JSON object\n"
 "\n"
 "Exit status: 0 success, 1 runtime error, 2 usage error.\n");
@@ -107,6 +147,70 @@ static void usage(FILE *f)
 static int parse_ip4(const char *s, uint8_t ip[4])
 {
 	return inet_pton(AF_INET, s, ip) == 1 ? 0 : -EINVAL;
+}
+
+/* One --phase: "AT,KEY=VAL,..."; 0 or -EINVAL. */
+static int parse_phase(const char *arg, struct phase *ph)
+{
+	char buf[256], *save = NULL, *tok, *end;
+
+	if (strlen(arg) >= sizeof(buf))
+		return -EINVAL;
+	strcpy(buf, arg);
+	*ph = (struct phase){ .hi = UINT32_MAX };
+	tok = strtok_r(buf, ",", &save);
+	if (!tok)
+		return -EINVAL;
+	ph->at_s = strtod(tok, &end);
+	if (*end || end == tok || !(ph->at_s >= 0))
+		return -EINVAL;
+	while ((tok = strtok_r(NULL, ",", &save))) {
+		char *v = strchr(tok, '=');
+
+		if (!v)
+			return -EINVAL;
+		*v++ = '\0';
+		if (!strcmp(tok, "devices")) {
+			unsigned long lo = strtoul(v, &end, 10), hi = lo;
+
+			if (end == v || (*end && *end != '-'))
+				return -EINVAL;
+			if (*end == '-') {
+				char *h = end + 1;
+
+				hi = strtoul(h, &end, 10);
+				if (end == h || *end || hi < lo)
+					return -EINVAL;
+			}
+			ph->lo = (unsigned int)lo;
+			ph->hi = (unsigned int)hi;
+		} else if (!strcmp(tok, "tensor-bytes")) {
+			unsigned long n = strtoul(v, &end, 10);
+
+			if (*end || end == v || !n || n > UINT32_MAX)
+				return -EINVAL;
+			ph->task_bytes = (uint32_t)n;
+			ph->set_bytes = 1;
+		} else if (!strcmp(tok, "task-rate")) {
+			ph->task_hz = strtod(v, &end);
+			if (*end || end == v || !(ph->task_hz > 0))
+				return -EINVAL;
+			ph->set_rate = 1;
+		} else if (!strcmp(tok, "snr-db")) {
+			ph->snr_db = strtod(v, &end);
+			if (*end || end == v || !(ph->snr_db >= -8000 && ph->snr_db <= 8000))
+				return -EINVAL;
+			ph->set_snr = 1;
+		} else if (!strcmp(tok, "early-exit") || !strcmp(tok, "active")) {
+			if (strcmp(v, "0") && strcmp(v, "1"))
+				return -EINVAL;
+			*(tok[0] == 'e' ? &ph->early_exit : &ph->active) = v[0] == '1';
+			*(tok[0] == 'e' ? &ph->set_early : &ph->set_active) = 1;
+		} else {
+			return -EINVAL;
+		}
+	}
+	return 0;
 }
 
 static int parse_opts(int argc, char **argv, struct opts *o)
@@ -122,6 +226,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 		{ "early-exit", 0, NULL, 'e' }, { "direct", 1, NULL, 'x' },
 		{ "timeline", 1, NULL, 'l' }, { "json", 0, NULL, 'j' },
 		{ "latencies", 1, NULL, 'L' }, { "per-device", 1, NULL, 'P' },
+		{ "decision-log", 1, NULL, 'G' }, { "phase", 1, NULL, 'F' },
 		{ "help", 0, NULL, 'h' }, { NULL, 0, NULL, 0 },
 	};
 	int c, li = 0, have_mac = 0;
@@ -194,6 +299,12 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 		case 'l': o->timeline = optarg; break;
 		case 'L': o->latencies = optarg; break;
 		case 'P': o->per_device = optarg; break;
+		case 'G': o->decision_log = optarg; break;
+		case 'F':
+			if (o->nphases == MAX_PHASES || parse_phase(optarg, &o->phases[o->nphases]))
+				goto bad;
+			o->nphases++;
+			break;
 		case 'j': o->json = 1; break;
 		case 'h': usage(stdout); exit(0);
 		default: usage(stderr); return -EINVAL;
@@ -225,9 +336,9 @@ static struct esop_gen_spec frame_spec(const struct opts *o, const struct es_raw
 	sp.hdr.app_id = d->app;
 	sp.hdr.task_id = d->task_id;
 	sp.hdr.snr_qdb = d->snr_qdb;
-	sp.hdr.total_len = o->tensor_bytes;
+	sp.hdr.total_len = d->task_bytes;
 	sp.hdr.deadline_us = o->timeout_ms * 1000;
-	if (o->early_exit)
+	if (d->early_exit)
 		sp.hdr.flags |= ESOP_F_EARLY_EXIT_OK;
 	return sp;
 }
@@ -250,14 +361,14 @@ static void send_tensor(const struct opts *o, struct es_rawsock *s, struct devic
 	struct esop_gen_spec sp = frame_spec(o, s, d, ESOP_T_TENSOR);
 
 	sp.hdr.layer = split_layer;
-	for (uint32_t off = 0; off < o->tensor_bytes; off += o->frag_bytes) {
-		uint32_t n = o->tensor_bytes - off < o->frag_bytes ? o->tensor_bytes - off
-								   : o->frag_bytes;
+	for (uint32_t off = 0; off < d->task_bytes; off += o->frag_bytes) {
+		uint32_t n = d->task_bytes - off < o->frag_bytes ? d->task_bytes - off
+								 : o->frag_bytes;
 		sp.hdr.frag_off = off;
 		sp.payload_len = n;
 		sp.payload_fill = (uint8_t)off;
 		sp.hdr.flags = (uint8_t)((sp.hdr.flags & ~ESOP_F_LAST_FRAGMENT) |
-			       (off + n == o->tensor_bytes ? ESOP_F_LAST_FRAGMENT : 0));
+			       (off + n == d->task_bytes ? ESOP_F_LAST_FRAGMENT : 0));
 		send_frame(s, &sp, t);
 		t->frags_sent++;
 		d->tensor_bytes += n;
@@ -306,11 +417,19 @@ static int write_per_device(const char *path, double sec, const struct device *d
 	f = fopen(tmp, "w");
 	if (!f)
 		return -errno;
-	fprintf(f, "{\"t\": %.1f, \"devices\": [", sec);
-	for (unsigned int i = 0; i < n; i++)
-		fprintf(f, "%s\n[%u, %u, %llu, %llu, %llu]", i ? "," : "", devs[i].id, devs[i].app,
-			(unsigned long long)devs[i].decisions, (unsigned long long)devs[i].results,
-			(unsigned long long)devs[i].tensor_bytes);
+	fprintf(f, "{\"t\": %.1f, \"fields\": [\"id\", \"app\", \"decisions\", \"results\", "
+		"\"tensor_bytes\", \"target\", \"split_layer\", \"exit_point\", \"rate_kbps\", "
+		"\"epoch\", \"snr_qdb\", \"task_bytes\", \"early_exit\", \"active\"], "
+		"\"devices\": [", sec);
+	for (unsigned int i = 0; i < n; i++) {
+		const struct device *d = &devs[i];
+
+		fprintf(f, "%s\n[%u, %u, %llu, %llu, %llu, %u, %u, %u, %u, %u, %d, %u, %u, %u]",
+			i ? "," : "", d->id, d->app, (unsigned long long)d->decisions,
+			(unsigned long long)d->results, (unsigned long long)d->tensor_bytes,
+			d->last.target, d->last.split, d->last.exit, d->last.rate_kbps,
+			d->last.epoch, d->snr_qdb, d->task_bytes, d->early_exit, d->active);
+	}
 	fputs("]}\n", f);
 	if (fclose(f))
 		return -errno;
@@ -329,9 +448,34 @@ static int write_latencies(const char *path, const struct lat *l)
 	return fclose(f) ? -errno : 0;
 }
 
+/* Keeps @d's newest DECISION; a line in --decision-log when it differs. */
+static void note_decision(FILE *log, struct device *d, const uint8_t *dec, uint64_t now,
+			  uint64_t t0)
+{
+	struct last_decision n = {
+		.target = dec[ESOP_DEC_OFF_TARGET_KIND], .server = dec[ESOP_DEC_OFF_SERVER],
+		.exit = dec[ESOP_DEC_OFF_EXIT_POINT],
+		.split = esop_rd16(dec + ESOP_DEC_OFF_SPLIT_LAYER),
+		.rate_kbps = esop_rd32(dec + ESOP_DEC_OFF_RATE_KBPS),
+		.epoch = esop_rd32(dec + ESOP_DEC_OFF_POLICY_EPOCH),
+	};
+	int changed = !d->decisions || n.target != d->last.target || n.server != d->last.server ||
+		      n.exit != d->last.exit || n.split != d->last.split ||
+		      n.rate_kbps != d->last.rate_kbps;
+
+	d->last = n;
+	if (!log || !changed)
+		return;
+	fprintf(log, "{\"t\": %.3f, \"mono\": %.3f, \"id\": %u, \"snr_qdb\": %d, "
+		"\"task_bytes\": %u, \"early_exit\": %u, \"target\": %u, \"server\": %u, "
+		"\"split_layer\": %u, \"exit_point\": %u, \"rate_kbps\": %u, \"epoch\": %u}\n",
+		(double)(now - t0) / 1e9, (double)now / 1e9, d->id, d->req_snr_qdb, d->task_bytes,
+		d->early_exit, n.target, n.server, n.split, n.exit, n.rate_kbps, n.epoch);
+}
+
 static void handle_frame(const struct opts *o, struct es_rawsock *s, struct device *devs,
 			 const uint8_t *f, int len, uint64_t now, struct totals *t,
-			 struct lat *all, struct lat *win)
+			 struct lat *all, struct lat *win, FILE *log, uint64_t t0)
 {
 	struct esop_parse_cfg cfg = { 0 };
 	struct esop_pkt pkt;
@@ -354,6 +498,7 @@ static void handle_frame(const struct opts *o, struct es_rawsock *s, struct devi
 		uint8_t kind = dec[ESOP_DEC_OFF_TARGET_KIND];
 		uint32_t us = (uint32_t)((now - d->req_ns) / 1000);
 
+		note_decision(log, d, dec, now, t0);
 		t->decisions++;
 		d->decisions++;
 		t->last_epoch = esop_rd32(dec + ESOP_DEC_OFF_POLICY_EPOCH);
@@ -376,11 +521,49 @@ static void handle_frame(const struct opts *o, struct es_rawsock *s, struct devi
 	}
 }
 
+/* Task period of device @i at @hz, with --task-rate-spread. */
+static uint64_t period_of(const struct opts *o, unsigned int i, double hz)
+{
+	double pos = o->ndevices > 1 ? (double)i / (o->ndevices - 1) - 0.5 : 0;
+
+	return (uint64_t)(1e9 / (hz * (1 + o->task_spread * pos)));
+}
+
+/* Applies the phases due at @now (from @t0); a paused device resumes at once. */
+static void run_phases(struct opts *o, struct device *devs, uint64_t t0, uint64_t now)
+{
+	for (unsigned int p = 0; p < o->nphases; p++) {
+		struct phase *ph = &o->phases[p];
+
+		if (ph->done || now < t0 + (uint64_t)(ph->at_s * 1e9))
+			continue;
+		ph->done = 1;
+		for (unsigned int i = ph->lo; i <= ph->hi && i < o->ndevices; i++) {
+			struct device *d = &devs[i];
+
+			if (ph->set_bytes)
+				d->task_bytes = ph->task_bytes;
+			if (ph->set_rate)
+				d->period_ns = period_of(o, i, ph->task_hz);
+			if (ph->set_snr)
+				d->snr_qdb = (int16_t)(ph->snr_db * 4);
+			if (ph->set_early)
+				d->early_exit = (uint8_t)ph->early_exit;
+			if (ph->set_active) {
+				if (ph->active && !d->active && d->next_ns < now)
+					d->next_ns = now;
+				d->active = (uint8_t)ph->active;
+			}
+		}
+	}
+}
+
 static void start_task(const struct opts *o, struct es_rawsock *s, struct device *d,
 		       uint64_t now, struct totals *t)
 {
 	d->task_id++;
 	d->req_ns = now;
+	d->req_snr_qdb = d->snr_qdb;
 	if (o->direct) {
 		t->by_target[ESOP_TARGET_EDGE]++;
 		send_tensor(o, s, d, 0, t);
@@ -401,7 +584,7 @@ int main(int argc, char **argv)
 	struct es_rawsock s;
 	struct totals t = { 0 };
 	struct lat all = { 0 }, win = { 0 };
-	FILE *tl = NULL;
+	FILE *tl = NULL, *dlog = NULL;
 	uint8_t buf[4096];
 	int err;
 
@@ -414,6 +597,10 @@ int main(int argc, char **argv)
 	}
 	if (o.timeline && !(tl = fopen(o.timeline, "w"))) {
 		fprintf(stderr, "error: es-devsim: %s: %s\n", o.timeline, strerror(errno));
+		return 1;
+	}
+	if (o.decision_log && !(dlog = fopen(o.decision_log, "w"))) {
+		fprintf(stderr, "error: es-devsim: %s: %s\n", o.decision_log, strerror(errno));
 		return 1;
 	}
 	struct device *devs = calloc(o.ndevices, sizeof(*devs));
@@ -439,9 +626,13 @@ int main(int argc, char **argv)
 		d->app = o.apps[i % o.napps];
 		d->snr_qdb = (int16_t)((o.snr_db + spread) * 4);
 		memcpy(d->ip4, &ip, 4);
-		d->period_ns = (uint64_t)(1e9 / (o.task_hz * (1 + o.task_spread * pos)));
+		d->period_ns = period_of(&o, i, o.task_hz);
 		d->next_ns = t0 + period * i / o.ndevices;	/* spread the starts */
+		d->task_bytes = o.tensor_bytes;
+		d->early_exit = (uint8_t)o.early_exit;
+		d->active = 1;
 	}
+	run_phases(&o, devs, t0, t0);
 	es_catch_stop_signals();
 
 	uint64_t end = t0 + (uint64_t)(o.duration_s * 1e9), next_tick = t0 + 1000000000ull;
@@ -451,24 +642,33 @@ int main(int argc, char **argv)
 
 		if (now >= end)
 			break;
+		run_phases(&o, devs, t0, now);
 		for (unsigned int i = 0; i < o.ndevices; i++) {
 			struct device *d = &devs[i];
 
-			if (now < d->next_ns)
+			if (now < d->next_ns || (!d->active && d->state == DEV_IDLE))
 				continue;
+			if (!d->active) {	/* paused: its open task times out, no new one */
+				if (d->state != DEV_IDLE)
+					t.timeouts++;
+				d->state = DEV_IDLE;
+				continue;
+			}
 			if (d->state != DEV_IDLE)
 				t.timeouts++;
 			start_task(&o, &s, d, now, &t);
 		}
 		int n;
 		while ((n = es_rawsock_recv(&s, buf, sizeof(buf), 1)) > 0)
-			handle_frame(&o, &s, devs, buf, n, es_now_ns(), &t, &all, &win);
+			handle_frame(&o, &s, devs, buf, n, es_now_ns(), &t, &all, &win, dlog, t0);
 		if (n < 0 && n != -EINTR) {
 			fprintf(stderr, "error: es-devsim: receive: %s\n", strerror(-n));
 			return 1;
 		}
 		if (now >= next_tick) {
 			double sec = (double)(now - t0) / 1e9;
+			if (dlog)
+				fflush(dlog);
 			if (tl) {
 				fprintf(tl, "{\"t\": %.1f, \"reqs\": %llu, \"decisions\": %llu, "
 					"\"edge\": %llu, \"cloud\": %llu, \"local\": %llu, "
@@ -525,6 +725,10 @@ int main(int argc, char **argv)
 		lat_pct(&all, 0.999), t.last_epoch);
 	if (tl)
 		fclose(tl);
+	if (dlog && fclose(dlog)) {
+		fprintf(stderr, "error: es-devsim: %s: %s\n", o.decision_log, strerror(errno));
+		err = 1;
+	}
 	if (o.latencies && write_latencies(o.latencies, &all)) {
 		fprintf(stderr, "error: es-devsim: %s: %s\n", o.latencies, strerror(errno));
 		err = 1;

@@ -7,8 +7,10 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
+#include "ctl_seen.h"
 #include "fp_client.h"
 #include "fp_table.h"
 
@@ -21,6 +23,7 @@ struct ctl_dp {
 	size_t len;
 	uint64_t refused_epoch;		/* logged once per epoch refused */
 	uint64_t seen_bytes[FP_MSG_NSERVERS];
+	struct ctl_seen *seen;		/* what each device last reported */
 };
 
 int ctl_dp_open(const char *path, struct ctl_dp **out)
@@ -35,6 +38,11 @@ int ctl_dp_open(const char *path, struct ctl_dp **out)
 		return -ENOMEM;
 	}
 	d->memfd = -1;
+	if (ctl_seen_create(&d->seen)) {
+		free(d->path);
+		free(d);
+		return -ENOMEM;
+	}
 	*out = d;
 	return 0;
 }
@@ -54,6 +62,7 @@ void ctl_dp_close(struct ctl_dp *d)
 	if (d->memfd >= 0)
 		close(d->memfd);
 	drop_conn(d);
+	ctl_seen_free(d->seen);
 	free(d->path);
 	free(d);
 }
@@ -248,27 +257,25 @@ int ctl_dp_stats(const struct ctl_dp *d, struct fp_msg_stats *out)
 int ctl_dp_observe(struct ctl_dp *d, const struct es_policy *cur, struct ctl_device_obs *obs)
 {
 	struct fp_msg_telem_rec recs[FP_MSG_TELEM_MAX];
-	size_t n = 0;
-	int rc;
+	struct timespec ts;
+	uint64_t now;
+	size_t n = 0, total = 0;
+	int rc = d->c ? 0 : -ENOTCONN;
 
-	if (!d->c)
-		return -ENOTCONN;
-	rc = fp_client_get_telemetry(d->c, recs, FP_MSG_TELEM_MAX, &n);
-	if (rc) {
-		drop_conn(d);
-		return rc;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	now = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+	/* a full reply may leave more in the ring: a few more reads, bounded */
+	for (int reads = 0; !rc && reads < 16 && (!reads || n == FP_MSG_TELEM_MAX); reads++) {
+		rc = fp_client_get_telemetry(d->c, recs, FP_MSG_TELEM_MAX, &n);
+		if (rc) {
+			drop_conn(d);
+			break;
+		}
+		for (size_t i = 0; i < n && !rc; i++)
+			if (ptab_find_device(cur, recs[i].device_id))
+				rc = ctl_seen_record(d->seen, &recs[i], now);
+		total += n;
 	}
-	for (size_t i = 0; i < n; i++) {
-		const struct es_device *dev = ptab_find_device(cur, recs[i].device_id);
-		size_t k;
-
-		if (!dev)
-			continue;
-		k = (size_t)(dev - cur->devices);
-		obs[k].id = recs[i].device_id;
-		obs[k].app_id = recs[i].app_id;
-		if (recs[i].snr_qdb)
-			obs[k].snr_qdb = recs[i].snr_qdb;
-	}
-	return (int)n;
+	ctl_seen_fill(d->seen, cur, obs, now);
+	return rc ? rc : (int)total;
 }

@@ -42,9 +42,10 @@ void ctl_dp_server_obs(struct ctl_dp *d, const struct es_policy *cur,
 int ctl_dp_stats(const struct ctl_dp *d, struct fp_msg_stats *out);
 
 /*
- * Drains the fast path's OFFLOAD_REQ/TELEMETRY records into @obs (one per
- * device of @cur, same order): SNR and app of the newest record. Returns
- * the number of records read or -errno.
+ * Drains the fast path's OFFLOAD_REQ/TELEMETRY records and fills @obs (one
+ * per device of @cur, same order) with what each device last reported
+ * (ctl_seen: SNR, app, EARLY_EXIT_OK, the pending task's total_len), also
+ * while the fast path is down. Returns the number of records read or -errno.
  */
 int ctl_dp_observe(struct ctl_dp *d, const struct es_policy *cur,
 		   struct ctl_device_obs *obs);

@@ -234,3 +234,24 @@ int ddlo_data_synth(const struct ddlo_mec *mec, uint32_t rows, uint64_t seed,
 	*out = d;
 	return 0;
 }
+
+int ddlo_data_idle(struct ddlo_data *d, const struct ddlo_mec *mec, double p,
+		   uint64_t seed)
+{
+	const uint32_t nm = d->n_wd * d->n_task;
+	struct nn_rng rng;
+
+	if (!(p >= 0 && p < 1) || mec->n_wd != d->n_wd || mec->n_task != d->n_task)
+		return -EINVAL;
+	nn_rng_seed(&rng, seed);
+	for (uint32_t r = 0; r < d->rows; r++) {
+		float *s = d->size_mb + (size_t)r * nm;
+		const uint32_t keep = nn_rng_below(&rng, nm);
+
+		for (uint32_t c = 0; c < nm; c++)
+			if (c != keep && nn_rng_uniform(&rng) < p)
+				s[c] = 0;
+		d->q_min[r] = ddlo_mec_best_equal(mec, s, d->x_min + (size_t)r * nm);
+	}
+	return 0;
+}

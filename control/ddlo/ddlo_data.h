@@ -32,6 +32,14 @@ int ddlo_data_load(const char *path, struct ddlo_data **out, char *err,
 int ddlo_data_synth(const struct ddlo_mec *mec, uint32_t rows, uint64_t seed,
 		    struct ddlo_data **out);
 
+/*
+ * Online, a slot can be empty (no device, or no task pending): each task
+ * of @d becomes 0 MB with probability @p (0 <= p < 1; a row keeps at least
+ * one task) and the optimum is solved again. -EINVAL for a bad @p.
+ */
+int ddlo_data_idle(struct ddlo_data *d, const struct ddlo_mec *mec, double p,
+		   uint64_t seed);
+
 void ddlo_data_free(struct ddlo_data *d);
 
 #endif /* EDGESTEER_DDLO_DATA_H */

@@ -25,6 +25,7 @@ struct eval_opts {
 	uint32_t synth_n, synth_m, rows, train_rows, k;
 	uint64_t seed, data_seed;
 	double capacity_mbps;
+	double idle;		/* --idle: share of empty task slots */
 	/* overrides of the reference settings; NAN = keep */
 	double lr, beta1, in_scale, in_shift, init_sd;
 	enum ddlo_bw bw;
@@ -38,6 +39,7 @@ static void eval_usage(FILE *f)
 "         [--k K] [--bandwidth equal|optimal] [--seed S] [--json]\n"
 "         [--decisions OUT.csv] [--tasks M] [--rows R] [--train-rows T]\n"
 "         [--data-seed S] [--capacity-mbps C] [--freeze] [--save W] [--load W]\n"
+"         [--idle P]\n"
 "\n"
 "  --dataset FILE      a CSV in the layout of models/ddlo/data/mumt_3x3.csv\n"
 "  --synthetic N       N devices, --tasks M each (default 3), --rows R frames\n"
@@ -50,6 +52,8 @@ static void eval_usage(FILE *f)
 "                      (default 80 %%: 16000 of 20000)\n"
 "  --capacity-mbps C   total uplink (default 100; synthetic: 100·N/3)\n"
 "  --freeze            no learning on the measured rows (main.py learns)\n"
+"  --idle P            each task slot empty (0 MB) with probability P, as\n"
+"                      online where devices come and go (default 0)\n"
 "  --decisions FILE    the decision on each measured row (row,x_u1_t1,...)\n"
 "  --save/--load W     the K DNNs' weights after / before the run\n"
 "  --lr, --beta1, --input-scale, --input-shift, --init-sd  override the\n"
@@ -92,6 +96,7 @@ static int parse_opts(int argc, char **argv, struct eval_opts *o)
 		{ "input-scale", required_argument, NULL, 'I' },
 		{ "input-shift", required_argument, NULL, 'J' },
 		{ "init-sd", required_argument, NULL, 'D' },
+		{ "idle", required_argument, NULL, 'E' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
@@ -139,6 +144,14 @@ static int parse_opts(int argc, char **argv, struct eval_opts *o)
 				goto bad;
 			*(c == 's' ? &o->seed : &o->data_seed) = v;
 			break;
+		case 'E': {
+			char *end;
+
+			o->idle = strtod(optarg, &end);
+			if (end == optarg || *end || !(o->idle >= 0 && o->idle < 1))
+				goto bad;
+			break;
+		}
 		case 'c':
 		case 'L':
 		case 'B':
@@ -474,6 +487,10 @@ int ddlo_eval(int argc, char **argv, FILE *out)
 				strerror(-rc));
 			return 1;
 		}
+	}
+	if (o.idle > 0 && (rc = ddlo_data_idle(d, &mec, o.idle, o.data_seed + 1))) {
+		fprintf(stderr, "error: ddlo eval: --idle: %s\n", strerror(-rc));
+		goto err_d;
 	}
 	if (o.decisions) {
 		dec = fopen(o.decisions, "w");

@@ -268,6 +268,8 @@ static int pdo_decide(void *state, const struct ctl_epoch_obs *obs, struct es_po
 
 		if (!dev)
 			continue;	/* not in the table: the daemon's business */
+		if (!o->reported)
+			continue;	/* no SNR yet: the table's entry stands */
 		for (uint32_t j = 0; j < dev->napps; j++) {
 			struct es_app *a = &t.apps[dev->apps_off + j];
 			struct prednnoff_answer ans;
@@ -280,14 +282,13 @@ static int pdo_decide(void *state, const struct ctl_epoch_obs *obs, struct es_po
 			else
 				ans = st->local[!!o->early_exit_ok];
 			if (a->target_kind != ans.target_kind || a->exit != ans.exit ||
-			    a->split_layer != ans.split_layer ||
-			    (ans.target_kind != ESOP_TARGET_LOCAL && a->server != ES_SERVER_ANY))
+			    a->split_layer != ans.split_layer || a->server != ES_SERVER_ANY)
 				changed = 1;
 			a->target_kind = ans.target_kind;
 			a->exit = ans.exit;
 			a->split_layer = ans.split_layer;
-			if (ans.target_kind != ESOP_TARGET_LOCAL)
-				a->server = ES_SERVER_ANY;	/* least-loaded of the kind */
+			/* remote: the least-loaded server of the kind; local: none */
+			a->server = ES_SERVER_ANY;
 		}
 	}
 	if (!changed) {

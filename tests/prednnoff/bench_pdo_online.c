@@ -48,7 +48,7 @@ int main(void)
 		apps[i] = (struct es_app){ .app = 3 };
 		/* devices spread over -40..40 dB, half with early exits */
 		obs[i] = (struct ctl_device_obs){ .id = i + 1, .app_id = 3,
-			.snr_qdb = (int16_t)(-160 + (int)(i * 7919u % 321u)), .early_exit_ok = i & 1 };
+			.snr_qdb = (int16_t)(-160 + (int)(i * 7919u % 321u)), .early_exit_ok = i & 1, .reported = 1 };
 	}
 	t0 = now_us();
 	rc = prednnoff_policy.create(&st, "models=" PDO_MODELS_DIR);

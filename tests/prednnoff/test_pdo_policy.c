@@ -109,9 +109,9 @@ static void make_table(struct es_policy *p, int with_cloud)
 static void test_decide_writes_next(void **state)
 {
 	struct ctl_device_obs dobs[3] = {
-		{ .id = 1, .app_id = 3, .snr_qdb = -35 * 4, .early_exit_ok = 1 },
-		{ .id = 2, .app_id = 3, .snr_qdb = 20 * 4, .early_exit_ok = 0 },
-		{ .id = 3, .app_id = 7, .snr_qdb = 20 * 4, .early_exit_ok = 1 },
+		{ .id = 1, .app_id = 3, .snr_qdb = -35 * 4, .early_exit_ok = 1, .reported = 1 },
+		{ .id = 2, .app_id = 3, .snr_qdb = 20 * 4, .early_exit_ok = 0, .reported = 1 },
+		{ .id = 3, .app_id = 7, .snr_qdb = 20 * 4, .early_exit_ok = 1, .reported = 1 },
 	};
 	struct ctl_server_obs sobs[2] = { { 0 }, { 0 } };
 	struct es_policy cur, next, again;
@@ -129,6 +129,7 @@ static void test_decide_writes_next(void **state)
 	assert_int_equal(next.apps[0].target_kind, ESOP_TARGET_LOCAL);
 	assert_int_equal(next.apps[0].exit, 3);
 	assert_int_equal(next.apps[0].split_layer, EXIT3_LEN);
+	assert_int_equal(next.apps[0].server, ES_SERVER_ANY);	/* local: no server */
 	/* device 2: good link, no early exit */
 	assert_int_equal(next.apps[1].target_kind, ESOP_TARGET_CLOUD);
 	assert_int_equal(next.apps[1].exit, 0);
@@ -147,6 +148,13 @@ static void test_decide_writes_next(void **state)
 	assert_int_equal(again.apps[0].target_kind, ESOP_TARGET_CLOUD);
 	assert_int_equal(again.apps[0].split_layer, 0);
 	assert_int_equal(again.apps[0].exit, 3);
+
+	/* ... unless it has not reported: then the table's entry stands */
+	struct es_policy same;
+
+	dobs[0].reported = 0;
+	assert_int_equal(prednnoff_policy.decide(st, &obs, &same), 1);
+	dobs[0].reported = 1;
 	free(again.devices);
 	free(again.apps);
 	free(next.devices);
