@@ -120,12 +120,44 @@ static void test_synthetic(void **state)
 	ddlo_data_free(b);
 }
 
+/* --idle: empty slots at about the rate asked, one task left a row, optimum re-solved */
+static void test_idle(void **state)
+{
+	struct ddlo_data *d;
+	struct ddlo_mec mec;
+	uint8_t x[9];
+	uint32_t empty = 0;
+
+	(void)state;
+	assert_int_equal(ddlo_mec_init(&mec, 3, 3), 0);
+	assert_int_equal(ddlo_data_synth(&mec, 2000, 4, &d), 0);
+	assert_int_equal(ddlo_data_idle(d, &mec, 1.0, 1), -EINVAL);
+	assert_int_equal(ddlo_data_idle(d, &mec, -0.1, 1), -EINVAL);
+	assert_int_equal(ddlo_data_idle(d, &mec, 0.4, 1), 0);
+	for (uint32_t r = 0; r < d->rows; r++) {
+		const float *s = d->size_mb + (size_t)r * 9;
+		uint32_t row_empty = 0;
+
+		for (int c = 0; c < 9; c++)
+			row_empty += s[c] == 0;
+		assert_true(row_empty < 9);
+		empty += row_empty;
+		double q = ddlo_mec_best_equal_enum(&mec, s, x);
+
+		assert_true(fabs(q - d->q_min[r]) < 1e-9 * q);
+	}
+	/* 8 of 9 slots may empty, each with p = 0.4: 3.2 of 9 */
+	assert_true(empty > d->rows * 3.0 && empty < d->rows * 3.4);
+	ddlo_data_free(d);
+}
+
 int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_reference_csv),
 		cmocka_unit_test(test_bad_csv),
 		cmocka_unit_test(test_synthetic),
+		cmocka_unit_test(test_idle),
 	};
 
 	if (argc < 2)
