@@ -10,6 +10,10 @@
  *   apps=A:B:...    app ids run by this DNN (default: every app)
  *   snr_min_db=-40, snr_max_db=40, snr_step_db=1   the bucket grid
  *   queue_ref=32    edge queue depth that doubles edge layer times
+ *   edge_mbps=M     an edge server's capacity in tensor Mbit/s: the bytes
+ *                   the fast path forwards to the edge servers make their
+ *                   utilisation, and layer times grow by 1/(1 - rho)
+ *                   (default: not used; the daemon does not observe queues)
  */
 #ifndef EDGESTEER_PREDNNOFF_H
 #define EDGESTEER_PREDNNOFF_H

@@ -24,6 +24,7 @@
 struct pdo_state {
 	struct pdo_bundle b;
 	double snr_min_db, snr_step_db, queue_ref;
+	double edge_mbps;	/* an edge server's tensor capacity, 0 = unknown */
 	uint32_t nbuckets;
 	uint16_t apps[MAX_APPS];
 	uint32_t napps;
@@ -129,6 +130,8 @@ static int parse_args(struct pdo_state *st, const char *args, char *dir, size_t 
 				st->snr_step_db = d;
 			else if (!strcmp(kv, "queue_ref") && d > 0)
 				st->queue_ref = d;
+			else if (!strcmp(kv, "edge_mbps") && d > 0)
+				st->edge_mbps = d;
 			else
 				rc = -EINVAL;
 		}
@@ -211,11 +214,18 @@ uint64_t prednnoff_solves(void *state)
 	return ((struct pdo_state *)state)->solves;
 }
 
-/* Edge load: layer times scale with the mean queue depth of the edge servers. */
+/*
+ * Edge load: layer times scale with the mean queue depth of the edge
+ * servers, or (edge_mbps given) with what the fast path forwarded to them
+ * this epoch: at utilisation rho a queue's time is 1/(1 - rho) of an idle
+ * server's (M/M/1; rho capped at 0.95). The larger of the two counts.
+ */
+#define RHO_MAX	0.95
+
 static int pdo_observe(void *state, const struct ctl_epoch_obs *obs)
 {
 	struct pdo_state *st = state;
-	double depth = 0, slow;
+	double depth = 0, bytes = 0, slow;
 	uint32_t nedge = 0;
 
 	if (!obs->in_force || !obs->servers)
@@ -224,9 +234,16 @@ static int pdo_observe(void *state, const struct ctl_epoch_obs *obs)
 		if (obs->in_force->servers[i].kind != ESOP_TARGET_EDGE)
 			continue;
 		depth += obs->servers[i].queue_depth;
+		bytes += (double)obs->servers[i].bytes;
 		nedge++;
 	}
 	slow = 1 + (nedge ? depth / nedge : 0) / st->queue_ref;
+	if (st->edge_mbps > 0 && nedge && obs->period_ms) {
+		/* bytes per epoch -> Mbit/s, over the edge servers' capacity */
+		double rho = bytes * 8 / (obs->period_ms * 1e3) / (st->edge_mbps * nedge);
+
+		slow = fmax(slow, 1 / (1 - fmin(rho, RHO_MAX)));
+	}
 	slow = 1 + floor((slow - 1) / SLOWDOWN_STEP) * SLOWDOWN_STEP;
 	if (slow == st->b.p.edge_slowdown)
 		return 0;

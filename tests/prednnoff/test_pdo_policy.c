@@ -215,6 +215,31 @@ static void test_resolve_on_load_and_demand(void **state)
 	assert_int_equal(a.exit, 0);
 	assert_int_equal(prednnoff_set_demand(st, 2, 0.02), -EINVAL);
 	prednnoff_policy.destroy(st);
+
+	/* load from forwarded bytes: 8 Mbit/s edges, 4 Mbit/s offered = rho 0.5, x2 */
+	static const struct {
+		uint64_t bytes;		/* per 100 ms epoch */
+		int resolves;
+	} load[] = {
+		{ 0, 0 }, { 25000, 1 }, { 25000, 0 }, { 50000, 1 }, { 51000, 0 },
+		{ 1000000, 1 }, { 2000000, 0 },	/* past rho 0.95: capped */
+		{ 0, 1 },
+	};
+
+	assert_int_equal(prednnoff_policy.create(&st, ARGS ",edge_mbps=8"), 0);
+	sobs[0].queue_depth = 0;
+	obs.period_ms = 100;
+	for (size_t i = 0; i < sizeof(load) / sizeof(load[0]); i++) {
+		uint64_t before = prednnoff_solves(st);
+
+		sobs[0].bytes = load[i].bytes;
+		assert_int_equal(prednnoff_policy.observe(st, &obs), 0);
+		if (prednnoff_solves(st) - before != (uint64_t)load[i].resolves)
+			fail_msg("load row %zu: %llu re-solves", i,
+				 (unsigned long long)(prednnoff_solves(st) - before));
+	}
+	sobs[0].bytes = 0;
+	prednnoff_policy.destroy(st);
 }
 
 int main(void)
