@@ -47,7 +47,8 @@ def expected(snr_qdb, early=1):
     if (db, early) not in cache:
         r = subprocess.run([ctl, "policy", "eval", "--policy", "prednnoff", "--snr-db", str(db),
                             "--json", "--dp-reps", "1", "--set", "ga_variant.runs=1",
-                            "--set", "ga_paper.runs=1"], capture_output=True, text=True, check=True)
+                            "--set", "ga_variant.gens=1", "--set", "ga_paper.runs=1",
+                            "--set", "ga_paper.gens=1"], capture_output=True, text=True, check=True)
         d = json.loads(r.stdout)
         e = max(d["exits_detail"], key=lambda e: e["p"])
         m = d["exits_detail"][-1]
