@@ -310,6 +310,12 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 		default: usage(stderr); return -EINVAL;
 		}
 	}
+	for (unsigned int p = 0; p < o->nphases; p++)
+		if (o->phases[p].lo >= o->ndevices) {
+			fprintf(stderr, "error: es-devsim: --phase at %g s: device %u of %u\n",
+				o->phases[p].at_s, o->phases[p].lo, o->ndevices);
+			return -EINVAL;
+		}
 	if (optind != argc || !o->iface || (!have_mac && !o->direct)) {
 		fprintf(stderr, "error: es-devsim: --iface and --ap-mac (or --direct) are required\n");
 		usage(stderr);
