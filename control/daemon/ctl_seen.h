@@ -17,7 +17,8 @@
 #include "fp_msg.h"
 #include "policy.h"
 
-#define CTL_SEEN_PENDING_NS	1000000000ull
+/* 2 s: a device (or its simulator) kept off the CPU for a second still counts */
+#define CTL_SEEN_PENDING_NS	2000000000ull
 
 struct ctl_seen;
 

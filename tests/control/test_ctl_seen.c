@@ -64,7 +64,7 @@ static void test_reports_kept(void **state)
 		  5, 5, 0, 0, 1, 81920 },
 		/* later epochs without a record: still pending inside the hold */
 		{ { 0 }, 0, 5, 0, 0, 1, 81920 },
-		/* past the hold: nothing pending, the rest as reported */
+		/* past the hold (2 s): nothing pending, the rest as reported */
 		{ { 0 }, 0, 7, 0, 0, 1, 0 },
 		/* TELEMETRY: the SNR only */
 		{ { 10, 0, 9, -144, ESOP_T_TELEMETRY, 0, 0, 0, 99 }, 8, 8, -144, 0, 1, 0 },

@@ -32,6 +32,7 @@ C() { "$ctl" --socket "$work/ctl.sock" "$@"; }
 # bed_up NDEVICES TABLE_FIXUP_PY EDGESTEERD_ARGS...: the operator's first
 # table (es-pcapgen's: app 3 on edge0, app 4 on cloud0, ids 1000..) is
 # passed through the Python expression TABLE_FIXUP_PY (on `t`) and pushed.
+# Sets daemon_pid.
 bed_up() {
 	local ndev=$1 fixup=$2
 	shift 2
@@ -53,6 +54,7 @@ json.dump(t, open(sys.argv[1], 'w'), indent=1)" "$work/t1.json"
 	$(NS ap) "$daemon" --socket "$work/ctl.sock" --state-dir "$work/state" --xdp-if ap0 \
 		--xdp-pin-dir "$pins" --dp-socket "$work/dp.sock" --max-devices 4096 \
 		--detach-on-exit "$@" 2>"$work/daemon.log" &
+	daemon_pid=$!
 	pids+=($!)
 	for _ in $(seq 100); do C stats >/dev/null 2>&1 && break; sleep 0.05; done
 	C push "$work/t1.json" >/dev/null || fail "push of the first table"
