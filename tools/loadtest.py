@@ -15,6 +15,7 @@ See docs/loadtest.md for what each figure means.
 """
 import json
 import os
+import re
 import signal
 import socket
 import statistics
@@ -284,7 +285,6 @@ class Run:
     @staticmethod
     def gen_count(kind, log):
         text = open(log).read()
-        import re
         if kind == "trafgen":
             m = re.search(r"(\d+) packets outgoing", text)
             return (int(m.group(1)), None) if m else (None, None)
@@ -741,8 +741,6 @@ def main():
         run.stop_all()
     res["host"]["loadavg_end"] = loadavg()
     res["unaccounted"] = {k: v["unaccounted"] for k, v in sc.items()}
-    for v in sc.values():
-        v.pop("series_private", None)
     with open(f"{a['out']}/loadtest.json", "w") as f:
         json.dump(res, f, indent=1)
     plots(res, a["out"], a["work"])

@@ -127,6 +127,8 @@ py=
 cleanup() {
 	local rc=$? p
 	trap - EXIT INT TERM
+	# a reader that went away (a pipe to less, head) must not stop the clean-up
+	trap '' PIPE
 	# loadtest.py stops its own processes; these are the leftovers of a kill
 	[ -n "$py" ] && kill "$py" 2>/dev/null && wait "$py" 2>/dev/null
 	if [ -f "$work/pids" ]; then
@@ -141,7 +143,7 @@ cleanup() {
 	exit $rc
 }
 trap cleanup EXIT
-trap 'echo; echo "loadtest: interrupted, cleaning up" >&2; exit 130' INT TERM
+trap 'echo >&2; echo "loadtest: interrupted, cleaning up" >&2; exit 130' INT TERM
 
 python3 "$here/loadtest.py" --build "$B" --testbed "$here/testbed.sh" --prefix "$P" \
 	--pins "$pins" --work "$work" --out "$out" --seconds "$seconds" --devices "$devices" \
