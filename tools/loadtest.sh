@@ -85,6 +85,8 @@ while [ $# -gt 0 ]; do
 	case "$1" in
 	--quick) quick=1; shift; continue ;;
 	-h|--help) usage; exit 0 ;;
+	--out|--seconds|--devices|--frames|--offered-pps) ;;
+	*) echo "error: loadtest: unknown option $1" >&2; usage >&2; exit 2 ;;
 	esac
 	[ $# -ge 2 ] || { echo "error: loadtest: $1 needs a value" >&2; exit 2; }
 	case "$1" in
@@ -93,7 +95,6 @@ while [ $# -gt 0 ]; do
 	--devices) devices=$2 ;;
 	--frames) frames=$2 ;;
 	--offered-pps) offered=$2 ;;
-	*) echo "error: loadtest: unknown option $1" >&2; usage >&2; exit 2 ;;
 	esac
 	shift 2
 done
