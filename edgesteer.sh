@@ -22,6 +22,10 @@ Commands:
                               fuzz target for ES_FUZZ_SECONDS under libFuzzer;
                               the last line reads "N passed, N failed, N skipped"
   bench [--suite NAME]        run the benchmarks (long load and soak runs)
+  loadtest [--quick] [--out DIR] ...
+                              the load test on the namespace test bed: every
+                              scenario, loss accounting, latency, rate accuracy
+                              (tools/loadtest.sh --help, docs/loadtest.md)
   setup                       install what is missing, and nothing else
   build                       setup, then build into ./build
   help                        this text
@@ -165,12 +169,21 @@ cmd_demo() {
 	tools/demo.sh "$BUILD_DIR" --duration "$duration" ${extra[@]+"${extra[@]}"}
 }
 
+cmd_loadtest() {
+	case "${1:-}" in -h|--help) tools/loadtest.sh --help; return 0 ;; esac
+	setup
+	build
+	# scenarios, accounting and plots: see docs/loadtest.md
+	tools/loadtest.sh "$BUILD_DIR" "$@"
+}
+
 cmd=${1:-help}
 [ $# -gt 0 ] && shift
 case "$cmd" in
 demo) cmd_demo "$@" ;;
 test) cmd_test "$@" ;;
 bench) cmd_bench "$@" ;;
+loadtest) cmd_loadtest "$@" ;;
 setup) setup ;;
 build) setup; build ;;
 help|-h|--help) usage ;;

@@ -28,13 +28,13 @@ struct opts {
 	uint32_t tensor_payload;
 	uint32_t over_rate_devices;	/* the first K devices get 8 kbit/s */
 	uint64_t seed;
-	const char *pcap, *policy;
+	const char *pcap, *policy, *trafgen;
 };
 
 static void usage(FILE *f)
 {
 	fprintf(f,
-"Usage: es-pcapgen --out FILE.pcap [--policy FILE.json] [OPTIONS]\n"
+"Usage: es-pcapgen --out FILE.pcap [--policy FILE.json] [--trafgen FILE.cfg] [OPTIONS]\n"
 "\n"
 "Writes --frames Ethernet frames of load-test traffic from --devices devices\n"
 "to the AP of tools/testbed.sh, and (with --policy) the policy table that\n"
@@ -50,6 +50,8 @@ static void usage(FILE *f)
 "  --tensor-bytes N      payload bytes per TENSOR frame (default 1024)\n"
 "  --over-rate N         the first N devices get 8 kbit/s (default 1)\n"
 "  --seed S              traffic seed (default 1)\n"
+"  --trafgen FILE        also write the frames as a trafgen(8) packet\n"
+"                        configuration (one { bytes } block per frame, in order)\n"
 "\n"
 "Exit status: 0 success, 1 I/O error, 2 usage error.\n");
 }
@@ -71,7 +73,8 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 		{ "first-id", 1, NULL, 'f' }, { "req-pct", 1, NULL, 'r' },
 		{ "malformed-pct", 1, NULL, 'm' }, { "ordinary-pct", 1, NULL, 'O' },
 		{ "tensor-bytes", 1, NULL, 't' }, { "over-rate", 1, NULL, 'v' },
-		{ "seed", 1, NULL, 's' }, { "help", 0, NULL, 'h' }, { NULL, 0, NULL, 0 },
+		{ "seed", 1, NULL, 's' }, { "trafgen", 1, NULL, 'T' },
+		{ "help", 0, NULL, 'h' }, { NULL, 0, NULL, 0 },
 	};
 	int c, li = 0;
 
@@ -90,7 +93,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 			usage(stderr);
 			return -EINVAL;
 		}
-		if (c != 'o' && c != 'p') {
+		if (c != 'o' && c != 'p' && c != 'T') {
 			v = strtoull(optarg, &end, 10);
 			if (*end || optarg[0] == '-') {
 				fprintf(stderr, "error: es-pcapgen: --%s takes a number, not '%s'\n",
@@ -101,6 +104,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 		switch (c) {
 		case 'o': o->pcap = optarg; break;
 		case 'p': o->policy = optarg; break;
+		case 'T': o->trafgen = optarg; break;
 		case 'n': o->frames = (unsigned long)v; break;
 		case 'd': o->devices = (unsigned int)v; break;
 		case 'f': o->first_id = (uint32_t)v; break;
@@ -164,6 +168,15 @@ static int write_policy(const struct opts *o)
 	return 0;
 }
 
+/* One frame as a trafgen(8) packet block: { 0x.., ... } on lines of 16 bytes. */
+static void write_trafgen_frame(FILE *f, const uint8_t *data, int len)
+{
+	fputs("{", f);
+	for (int i = 0; i < len; i++)
+		fprintf(f, "%s0x%02x", i % 16 ? ", " : (i ? ",\n " : " "), data[i]);
+	fputs(" }\n", f);
+}
+
 int main(int argc, char **argv)
 {
 	struct esop_fixture *fx;
@@ -191,6 +204,16 @@ int main(int argc, char **argv)
 		fprintf(stderr, "error: es-pcapgen: %s: %s\n", o.pcap,
 			pd ? pcap_geterr(pd) : "cannot open");
 		return 1;
+	}
+	FILE *tg = NULL;
+	if (o.trafgen) {
+		tg = fopen(o.trafgen, "w");
+		if (!tg) {
+			fprintf(stderr, "error: es-pcapgen: %s: %s\n", o.trafgen, strerror(errno));
+			return 1;
+		}
+		fprintf(tg, "/* es-pcapgen: %lu frames, %u devices from id %u, seed %llu */\n",
+			o.frames, o.devices, o.first_id, (unsigned long long)o.seed);
 	}
 	struct esop_gen_spec s = { .encap = ESOP_ENC_V4 };
 	const uint8_t ap_mac[6] = { 2, 0, 0, 0, 0, 0xfe }, dev_mac[6] = { 2, 0, 0, 0, 0x10, 1 };
@@ -237,6 +260,12 @@ int main(int argc, char **argv)
 			.caplen = (bpf_u_int32)len, .len = (bpf_u_int32)len,
 		};
 		pcap_dump((u_char *)dump, &h, data);
+		if (tg)
+			write_trafgen_frame(tg, data, len);
+	}
+	if (tg && fclose(tg)) {
+		fprintf(stderr, "error: es-pcapgen: %s: %s\n", o.trafgen, strerror(errno));
+		return 1;
 	}
 	pcap_dump_close(dump);
 	pcap_close(pd);
