@@ -17,7 +17,7 @@ source "$(dirname "$0")/lib/fault_bed.sh" "$@"
 fb_running_t1
 sleep 0.3
 
-fb_devsim 7
+fb_devsim
 fb_wait_flowing 100
 C stats --json >"$work/before.json"
 kill_at=$(fb_q mono)
@@ -34,7 +34,8 @@ restart_at=$(fb_q mono)
 grep -q "XDP on ap0 in native mode: adopted" "$work/daemon.log" || fail "program not adopted"
 grep -q "epoch 1 in force again from" "$work/daemon.log" || fail "persisted table not taken up"
 fb_wait_epochs 1/1/1
-wait "$devsim_pid" || fail "es-devsim"
+sleep 2
+fb_devsim_stop
 sleep 0.3
 C stats --json >"$work/after.json"
 fb_stop_servers
@@ -63,7 +64,10 @@ print(f"fast path: DECISIONs before {b['dp']['decisions']}, after {a['dp']['deci
       f"forwarded to servers {a['dp']['server_frames']}; swaps {a['dp']['swaps']}")
 print(f"servers got {srv['edge0']['tensors']} + {srv['cloud0']['tensors']} TENSOR fragments; "
       f"restarted daemon: pushes {a['pushes']['applied']}, epoch {a['table']['epoch']}")
-if not down or any(t["decisions"] != t["reqs"] for t in down):
+# a DECISION or RESULT missing shows as a timeout (500 ms); one may land in
+# the next second, so the outage's seconds are summed
+if not down or any(t["timeouts"] for t in down) or \
+        abs(sum(t["decisions"] - t["reqs"] for t in down)) > 20:
     err.append("a DECISION missing in a second the daemon was down")
 if not x2["verdict"][REQ] > x1["verdict"][REQ] > b["xdp"]["verdicts"][REQ]:
     err.append("XDP did not keep judging while the daemon was down")

@@ -244,14 +244,21 @@ fb_stop_servers() {
 	for p in "${srv_pids[@]}"; do wait "$p" || true; done
 }
 
-# es-devsim on dev0 for SECONDS in the background ($devsim_pid): 20 devices,
-# 5 tasks a second each, apps 3 and 4; $work/devsim.json, timeline.jsonl.
+# es-devsim on dev0 in the background ($devsim_pid) until fb_devsim_stop
+# (at most 90 s): 20 devices, 5 tasks a second each, apps 3 and 4;
+# $work/devsim.json, timeline.jsonl. Stopped, not timed: under load a
+# restart takes seconds, and the run must go on past it.
 fb_devsim() {
 	nsenter --net="/var/run/netns/${P}dev" "$devsim" --iface dev0 --ap-mac 02:00:00:00:00:fe \
 		--devices 20 --first-id 1000 --apps 3,4 --task-rate 5 --tensor-bytes 4000 \
-		--duration "$1" --timeline "$work/timeline.jsonl" --json \
+		--duration 90 --timeline "$work/timeline.jsonl" --json \
 		>"$work/devsim.json" 2>"$work/devsim.log" &
 	devsim_pid=$! fb_pids+=($!)
+}
+
+fb_devsim_stop() {
+	kill -INT "$devsim_pid"
+	wait "$devsim_pid" || fail "es-devsim"
 }
 
 # Until the fast path answers es-devsim (a fault injected before would test
