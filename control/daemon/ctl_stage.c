@@ -5,6 +5,23 @@
 #include <stdio.h>
 #include <string.h>
 
+static void (*step_hook)(const char *point);
+
+void ctl_stages_set_hook(void (*fn)(const char *point))
+{
+	step_hook = fn;
+}
+
+static void step(const struct ctl_stage *st, const char *what)
+{
+	char point[64];
+
+	if (!step_hook)
+		return;
+	snprintf(point, sizeof(point), "%s.%s", st->ops->name, what);
+	step_hook(point);
+}
+
 int ctl_stages_push(const struct ctl_stage *st, size_t n, const struct ctl_push *next,
 		    char *why, size_t why_len)
 {
@@ -17,6 +34,7 @@ int ctl_stages_push(const struct ctl_stage *st, size_t n, const struct ctl_push 
 		rc = st[i].ops->prepare(st[i].ctx, next, reason, sizeof(reason));
 		if (rc)
 			break;
+		step(&st[i], "prepared");
 	}
 	if (rc) {
 		snprintf(why, why_len, "%s: %s", st[i].ops->name,
@@ -25,7 +43,9 @@ int ctl_stages_push(const struct ctl_stage *st, size_t n, const struct ctl_push 
 			st[i].ops->abort(st[i].ctx);
 		return rc;
 	}
-	for (i = 0; i < n; i++)
+	for (i = 0; i < n; i++) {
 		st[i].ops->commit(st[i].ctx);
+		step(&st[i], "committed");
+	}
 	return 0;
 }

@@ -60,4 +60,12 @@ struct ctl_stage {
 int ctl_stages_push(const struct ctl_stage *st, size_t n, const struct ctl_push *next,
 		    char *why, size_t why_len);
 
+/*
+ * Test only (docs/faults.md): @fn, when set, is called with "STAGE.prepared"
+ * after each successful prepare and "STAGE.committed" after each commit, so
+ * a test can stop a push at every step (edgesteerd's ES_FAULT_AT). NULL,
+ * the default, calls nothing.
+ */
+void ctl_stages_set_hook(void (*fn)(const char *point));
+
 #endif /* EDGESTEER_CTL_STAGE_H */

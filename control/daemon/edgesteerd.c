@@ -97,6 +97,23 @@ static double now_ms(void)
 	return (double)t.tv_sec * 1e3 + (double)t.tv_nsec / 1e6;
 }
 
+/*
+ * Test only (docs/faults.md): ES_FAULT_AT=STAGE.prepared or STAGE.committed
+ * (STAGE: store, dp, xdp) kills the daemon with SIGKILL at that step of the
+ * first push that reaches it once serving, so a test can show that a push
+ * cut at any step leaves the old or the new table in each stage. Unset, it
+ * does nothing.
+ */
+static const char *fault_at;
+
+static void fault_hook(const char *point)
+{
+	if (strcmp(point, fault_at))
+		return;
+	say("warning", "ES_FAULT_AT=%s reached: SIGKILL (test only)", point);
+	raise(SIGKILL);
+}
+
 /* --- the table file as a stage: prepare writes + fsyncs, commit renames --- */
 
 static int store_prepare(void *ctx, const struct ctl_push *next, char *why, size_t n)
@@ -216,7 +233,8 @@ static void handle_push(struct daemon *d, const struct ctl_req *q, struct reply 
 	ptab_delta_free(&delta);
 	if (rc) {
 		d->st.pushes_refused++;
-		reply_text(r, rc, "%s: refused by a stage: %s (nothing applied)", name, why);
+		reply_text(r, rc, "%s: refused by a stage: %s (nothing applied; epoch %llu "
+			   "stays in force)", name, why, (unsigned long long)d->cur.epoch);
 		return;
 	}
 	d->st.pushes++;
@@ -289,7 +307,8 @@ static void handle_rollback(struct daemon *d, uint64_t epoch, struct reply *r)
 	}
 	rc = apply_table(d, &t, NULL, 1, why, sizeof(why));
 	if (rc) {
-		reply_text(r, rc, "rollback refused by a stage: %s", why);
+		reply_text(r, rc, "rollback refused by a stage: %s (epoch %llu stays in force)",
+			   why, (unsigned long long)d->cur.epoch);
 		return;
 	}
 	d->st.rollbacks++;
@@ -715,6 +734,8 @@ static void usage(FILE *f)
 "  -h, --help               this text\n"
 "\n"
 "Logs go to stderr as `level: edgesteerd: message`. SIGTERM/SIGINT stop it.\n"
+"ES_FAULT_AT=STAGE.prepared|STAGE.committed in the environment is for tests\n"
+"only: the first push reaching that step kills the daemon (docs/faults.md).\n"
 "Exit status: 0 stopped by a signal, 1 failed to start, 2 usage error.\n",
 		ES_MAX_DEVICES);
 }
@@ -961,6 +982,12 @@ int main(int argc, char **argv)
 	if (tfd < 0 || sfd < 0 || timerfd_settime(tfd, 0, &its, NULL)) {
 		say("error", "timerfd/stop pipe: %s", strerror(errno));
 		return 1;
+	}
+	fault_at = getenv("ES_FAULT_AT");
+	if (fault_at && *fault_at) {
+		say("warning", "ES_FAULT_AT=%s: a push reaching it kills this daemon (test only)",
+		    fault_at);
+		ctl_stages_set_hook(fault_hook);
 	}
 	say("info", "serving %s, policy %s every %u ms", d.socket_path, d.policy->name,
 	    d.epoch_ms);

@@ -472,7 +472,7 @@ static int journal_prepare(const char *dir, const struct ptab_delta *d,
 		rc = -EAGAIN;		/* full: time for a snapshot */
 		goto out;
 	}
-	rec = malloc(h.size_bytes);
+	rec = malloc(h.size_bytes + sizeof(struct jcommit));
 	if (!rec) {
 		rc = -ENOMEM;
 		goto out;
@@ -489,20 +489,28 @@ static int journal_prepare(const char *dir, const struct ptab_delta *d,
 	h.sum = sum_bytes(SUM_SEED, rec + sizeof(h), h.size_bytes - sizeof(h));
 	memcpy(rec, &h, sizeof(h));
 	/*
-	 * No fdatasync here: commit's one covers the record and its mark. A
-	 * crash before it leaves at most a record without a mark (or torn,
-	 * which its sum shows), and neither is ever replayed.
+	 * The record and room for its commit mark (zeros, not a mark): commit
+	 * then overwrites bytes the file already has, so a disk that filled up
+	 * meanwhile cannot fail it. No fdatasync here: commit's one covers
+	 * the record and its mark. A crash before it leaves at most a record
+	 * without a mark (or torn, which its sum shows), and neither is ever
+	 * replayed.
 	 */
-	rc = write_all(fd, rec, h.size_bytes);
+	memset(rec + h.size_bytes, 0, sizeof(struct jcommit));
+	rc = write_all(fd, rec, h.size_bytes + sizeof(struct jcommit));
 	free(rec);
 	if (rc) {
-		if (ftruncate(fd, st.st_size))
+		/* an empty journal is one this push created: not left behind */
+		if (!st.st_size)
+			unlink(tx->final);
+		else if (ftruncate(fd, st.st_size))
 			rc = -EIO;
 		goto out;
 	}
 	tx->pending = 2;
 	tx->epoch = d->epoch;
 	tx->journal_len = (uint64_t)st.st_size;
+	tx->mark_off = (uint64_t)st.st_size + h.size_bytes;
 	tx->base_id = h.base_sum;
 	tx->seq = last.seq + 1;
 out:
@@ -537,10 +545,14 @@ static int journal_commit(const char *dir, struct ptab_store_txn *tx)
 	};
 	int fd, rc = 0;
 
-	fd = open(tx->final, O_WRONLY | O_APPEND | O_CLOEXEC);
+	fd = open(tx->final, O_WRONLY | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
-	rc = write_all(fd, &c, sizeof(c));
+	/* into the room prepare wrote: needs no new space */
+	ssize_t w = pwrite(fd, &c, sizeof(c), (off_t)tx->mark_off);
+
+	if (w != (ssize_t)sizeof(c))
+		rc = w < 0 ? -errno : -EIO;
 	if (!rc && fdatasync(fd))
 		rc = -errno;
 	close(fd);

@@ -10,10 +10,11 @@
  * written as a snapshot again.
  *
  * Writing is two-phase so it can be a stage of a push: prepare writes (and
- * fsyncs a temporary snapshot, or appends a journal record), commit renames
- * the snapshot into place and moves `current` (or appends the commit mark
- * and fdatasyncs record and mark at once), abort removes what prepare
- * wrote. The newest few snapshots stay for
+ * fsyncs a temporary snapshot, or appends a journal record with room for
+ * its commit mark), commit renames the snapshot into place and moves
+ * `current` (or writes the commit mark into that room and fdatasyncs record
+ * and mark at once: a disk that filled up since cannot fail it), abort
+ * removes what prepare wrote. The newest few snapshots stay for
  * rollback, and so do the epochs of the journal.
  */
 #ifndef EDGESTEER_PTAB_STORE_H
@@ -36,6 +37,7 @@ struct ptab_store_txn {
 	int pending;			/* 1 snapshot, 2 journal record */
 	uint64_t epoch;
 	uint64_t journal_len;		/* before the record: abort truncates */
+	uint64_t mark_off;		/* where commit writes the record's mark */
 	uint64_t base_id;		/* of the snapshot the journal follows */
 	uint32_t seq;			/* of the record being written */
 };
