@@ -3,6 +3,9 @@
 # Debian 12 host, as root. Every command first installs what is missing
 # (Debian packages, the bpffs mount, hugepages), idempotently, then builds.
 set -euo pipefail
+# Debian's own tools first (python3, meson, clang): a per-user shim such as
+# pyenv's must not stand in for the packages this script installs.
+export PATH="/usr/sbin:/usr/bin:/sbin:/bin:$PATH"
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 cd "$here"
