@@ -1,0 +1,327 @@
+/* SPDX-License-Identifier: MIT */
+#include "nn_quant.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Inputs are padded to whole 32-byte blocks: the dot product's inner
+ * loop then has a fixed trip count and no scalar tail. */
+#define QPAD	32u
+
+struct nn_quant_layer {
+	uint32_t in, out, in_pad;
+	enum nn_act act;
+	float *scale;		/* [out] s_w */
+	int32_t *wsum;		/* [out] Σ_i q[o][i], for the zero point */
+	float *bias;		/* [out] */
+	int8_t *w;		/* [out][in_pad], zero padding */
+};
+
+typedef void dot_fn(const int8_t *w, const uint8_t *x, int32_t *acc,
+		    uint32_t in_pad, uint32_t out);
+
+struct nn_quant {
+	uint32_t nlayers;
+	struct nn_quant_layer layer[NN_MAX_LAYERS];
+	dot_fn *dot;
+	uint8_t *xq;		/* [max in_pad] quantised layer input */
+	int32_t *acc;		/* [max out] */
+	float *a[2];		/* [max width] float activations, ping-pong */
+};
+
+/*
+ * acc[o] = Σ_i x[i]·w[o][i], u8 × s8 → s32. Written for gcc's vectoriser:
+ * size_t indices (no wrap to prove) and a constant 32-long inner loop,
+ * which it turns into one vpdpbusd under AVX-VNNI. Inlined into one
+ * function per instruction set below.
+ */
+static inline __attribute__((always_inline)) void
+dot_body(const int8_t *w, const uint8_t *x, int32_t *acc, uint32_t in_pad,
+	 uint32_t out)
+{
+	for (size_t o = 0; o < out; o++) {
+		const int8_t *wo = w + o * in_pad;
+		int32_t s = 0;
+
+		for (size_t i = 0; i < in_pad; i += QPAD)
+			for (size_t j = 0; j < QPAD; j++)
+				s += (int32_t)x[i + j] * (int32_t)wo[i + j];
+		acc[o] = s;
+	}
+}
+
+static void dot_c(const int8_t *w, const uint8_t *x, int32_t *acc,
+		  uint32_t in_pad, uint32_t out)
+{
+	dot_body(w, x, acc, in_pad, out);
+}
+
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+/*
+ * target_clones cannot name AVX-VNNI (gcc 12: "use arch="), so the
+ * variants are explicit and picked once with __builtin_cpu_supports.
+ */
+__attribute__((target("avx2,fma,avxvnni")))
+static void dot_avxvnni(const int8_t *w, const uint8_t *x, int32_t *acc,
+			uint32_t in_pad, uint32_t out)
+{
+	dot_body(w, x, acc, in_pad, out);
+}
+
+__attribute__((target("avx2,fma,avx512vl,avx512bw,avx512vnni")))
+static void dot_avx512vnni(const int8_t *w, const uint8_t *x, int32_t *acc,
+			   uint32_t in_pad, uint32_t out)
+{
+	dot_body(w, x, acc, in_pad, out);
+}
+
+__attribute__((target("avx2,fma")))
+static void dot_avx2(const int8_t *w, const uint8_t *x, int32_t *acc,
+		     uint32_t in_pad, uint32_t out)
+{
+	dot_body(w, x, acc, in_pad, out);
+}
+
+static dot_fn *dot_pick(const char **name)
+{
+	__builtin_cpu_init();
+	if (__builtin_cpu_supports("avxvnni")) {
+		*name = "avx-vnni";
+		return dot_avxvnni;
+	}
+	if (__builtin_cpu_supports("avx512vnni") &&
+	    __builtin_cpu_supports("avx512vl") &&
+	    __builtin_cpu_supports("avx512bw")) {
+		*name = "avx512-vnni";
+		return dot_avx512vnni;
+	}
+	if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) {
+		*name = "avx2";
+		return dot_avx2;
+	}
+	*name = "c";
+	return dot_c;
+}
+#else
+static dot_fn *dot_pick(const char **name)
+{
+	*name = "c";
+	return dot_c;
+}
+#endif
+
+const char *nn_quant_kernel(void)
+{
+	const char *name;
+
+	dot_pick(&name);
+	return name;
+}
+
+void nn_quant_weights(const float *W, uint32_t in, uint32_t out, float *scale,
+		      int8_t *w)
+{
+	for (uint32_t o = 0; o < out; o++) {
+		float m = 0;
+
+		for (uint32_t i = 0; i < in; i++) {
+			const float v = fabsf(W[(size_t)i * out + o]);
+
+			if (v > m)
+				m = v;
+		}
+		scale[o] = m > 0 ? m / 127.0f : 1.0f;
+		for (uint32_t i = 0; i < in; i++) {
+			/* |v| ≤ 127 by the scale; lrintf: ties to even */
+			const float v = W[(size_t)i * out + o] / scale[o];
+			long r = lrintf(v);
+
+			w[(size_t)o * in + i] = (int8_t)(r > 127 ? 127 :
+							 r < -127 ? -127 : r);
+		}
+	}
+}
+
+void nn_quant_free(struct nn_quant *q)
+{
+	if (!q)
+		return;
+	for (uint32_t l = 0; l < q->nlayers; l++) {
+		free(q->layer[l].scale);
+		free(q->layer[l].w);
+	}
+	free(q->xq);
+	free(q->acc);
+	free(q->a[0]);
+	free(q);
+}
+
+int nn_quant_create(struct nn_quant **out, struct nn *net)
+{
+	uint32_t sizes[NN_MAX_LAYERS + 1], maxw = 0, maxpad = 0;
+	enum nn_act acts[NN_MAX_LAYERS];
+	struct nn_quant *q;
+	const char *name;
+	int rc;
+
+	if (!out || !net)
+		return -EINVAL;
+	q = calloc(1, sizeof(*q));
+	if (!q)
+		return -ENOMEM;
+	q->nlayers = nn_shape(net, sizes, acts);
+	q->dot = dot_pick(&name);
+	for (uint32_t l = 0; l < q->nlayers; l++) {
+		struct nn_quant_layer *L = &q->layer[l];
+
+		L->in = sizes[l];
+		L->out = sizes[l + 1];
+		L->in_pad = (L->in + QPAD - 1) / QPAD * QPAD;
+		L->act = acts[l];
+		/* scale, wsum and bias share one block */
+		L->scale = calloc(3 * (size_t)L->out, sizeof(float));
+		L->w = calloc((size_t)L->out * L->in_pad, 1);
+		if (!L->scale || !L->w)
+			goto err;
+		L->wsum = (int32_t *)(L->scale + L->out);
+		L->bias = L->scale + 2 * (size_t)L->out;
+		if (L->in_pad > maxpad)
+			maxpad = L->in_pad;
+	}
+	for (uint32_t l = 0; l <= q->nlayers; l++)
+		if (sizes[l] > maxw)
+			maxw = sizes[l];
+	q->xq = calloc(maxpad, 1);
+	q->acc = calloc(maxw, sizeof(int32_t));
+	q->a[0] = calloc(2 * (size_t)maxw, sizeof(float));
+	if (!q->xq || !q->acc || !q->a[0])
+		goto err;
+	q->a[1] = q->a[0] + maxw;
+	rc = nn_quant_update(q, net);
+	if (rc) {
+		nn_quant_free(q);
+		return rc;
+	}
+	*out = q;
+	return 0;
+err:
+	nn_quant_free(q);
+	return -ENOMEM;
+}
+
+int nn_quant_update(struct nn_quant *q, struct nn *net)
+{
+	uint32_t sizes[NN_MAX_LAYERS + 1];
+	enum nn_act acts[NN_MAX_LAYERS];
+	const float *p;
+	size_t np;
+
+	if (!q || !net || nn_shape(net, sizes, acts) != q->nlayers)
+		return -EINVAL;
+	for (uint32_t l = 0; l < q->nlayers; l++)
+		if (sizes[l] != q->layer[l].in || sizes[l + 1] != q->layer[l].out ||
+		    acts[l] != q->layer[l].act)
+			return -EINVAL;
+	p = nn_params(net, &np);
+	for (uint32_t l = 0; l < q->nlayers; l++) {
+		struct nn_quant_layer *L = &q->layer[l];
+		int8_t *row;
+
+		/*
+		 * Quantise unpadded into the block's end, then spread the
+		 * rows to their padded places front to back: row o's padded
+		 * place ends where row o + 1's unpadded one starts, or before.
+		 */
+		row = L->w + (size_t)L->out * (L->in_pad - L->in);
+		nn_quant_weights(p, L->in, L->out, L->scale, row);
+		for (size_t o = 0; o < L->out; o++) {
+			memmove(L->w + o * L->in_pad, row + o * L->in, L->in);
+			memset(L->w + o * L->in_pad + L->in, 0,
+			       L->in_pad - L->in);
+		}
+		for (uint32_t o = 0; o < L->out; o++) {
+			int32_t s = 0;
+
+			for (uint32_t i = 0; i < L->in; i++)
+				s += L->w[(size_t)o * L->in_pad + i];
+			L->wsum[o] = s;
+		}
+		p += (size_t)L->in * L->out;
+		memcpy(L->bias, p, L->out * sizeof(float));
+		p += L->out;
+	}
+	return 0;
+}
+
+/*
+ * x → xq: 8 bits with one scale for the row (see nn_quant.h). Returns the
+ * scale; *zp gets the zero point (0 or 128).
+ */
+static float quantise_input(const float *x, uint32_t n, uint8_t *xq,
+			    int32_t *zp)
+{
+	float lo = 0, hi = 0, s, inv;
+
+	for (uint32_t i = 0; i < n; i++) {
+		lo = x[i] < lo ? x[i] : lo;
+		hi = x[i] > hi ? x[i] : hi;
+	}
+	if (lo >= 0) {
+		s = hi > 0 ? hi / 255.0f : 1.0f;
+		inv = 1.0f / s;
+		*zp = 0;
+		/* x·inv ∈ [0, 255]: + 0.5 and truncation round it */
+		for (uint32_t i = 0; i < n; i++) {
+			const float v = x[i] * inv + 0.5f;
+
+			xq[i] = (uint8_t)(v < 255.0f ? (int32_t)v : 255);
+		}
+		return s;
+	}
+	hi = -lo > hi ? -lo : hi;
+	s = hi / 127.0f;
+	inv = 1.0f / s;
+	*zp = 128;
+	/* x·inv ∈ [−127, 127]: shifted to [1, 255] before rounding */
+	for (uint32_t i = 0; i < n; i++) {
+		const float v = x[i] * inv + 128.5f;
+
+		xq[i] = (uint8_t)(v < 255.0f ? (v > 1.0f ? (int32_t)v : 1) : 255);
+	}
+	return s;
+}
+
+void nn_quant_forward(struct nn_quant *q, const float *x, const float **y)
+{
+	const float *in = x;
+
+	for (uint32_t l = 0; l < q->nlayers; l++) {
+		const struct nn_quant_layer *L = &q->layer[l];
+		float *a = q->a[l & 1];
+		int32_t zp;
+		const float s = quantise_input(in, L->in, q->xq, &zp);
+
+		/* padding: any value, its weights are 0; keep it defined */
+		memset(q->xq + L->in, 0, L->in_pad - L->in);
+		q->dot(L->w, q->xq, q->acc, L->in_pad, L->out);
+		for (uint32_t o = 0; o < L->out; o++)
+			a[o] = (float)(q->acc[o] - zp * L->wsum[o]) *
+			       (s * L->scale[o]) + L->bias[o];
+		switch (L->act) {
+		case NN_ACT_RELU:
+			for (uint32_t o = 0; o < L->out; o++)
+				a[o] = a[o] > 0.0f ? a[o] : 0.0f;
+			break;
+		case NN_ACT_SIGMOID:
+			for (uint32_t o = 0; o < L->out; o++)
+				a[o] = 1.0f / (1.0f + expf(-a[o]));
+			break;
+		default:
+			break;
+		}
+		in = a;
+	}
+	*y = in;
+}
