@@ -21,41 +21,56 @@ struct nn_quant_layer {
 
 typedef void dot_fn(const int8_t *w, const uint8_t *x, int32_t *acc,
 		    uint32_t in_pad, uint32_t out);
+typedef void dot16_fn(const int8_t *w, const int16_t *x, int32_t *acc,
+		      uint32_t in_pad, uint32_t out);
 
 struct nn_quant {
 	uint32_t nlayers;
 	struct nn_quant_layer layer[NN_MAX_LAYERS];
 	dot_fn *dot;
+	dot16_fn *dot16;
+	int32_t x16max;		/* layer 0's input range: ±x16max */
 	uint8_t *xq;		/* [max in_pad] quantised layer input */
+	int16_t *x16;		/* [layer 0's in_pad] its 16-bit input */
 	int32_t *acc;		/* [max out] */
 	float *a[2];		/* [max width] float activations, ping-pong */
 };
 
 /*
- * acc[o] = Σ_i x[i]·w[o][i], u8 × s8 → s32. Written for gcc's vectoriser:
- * size_t indices (no wrap to prove) and a constant 32-long inner loop,
- * which it turns into one vpdpbusd under AVX-VNNI. Inlined into one
- * function per instruction set below.
+ * acc[o] = Σ_i x[i]·w[o][i], u8 × s8 → s32 (dot_body) or s16 × s8 → s32
+ * (dot16_body, the first layer). Written for gcc's vectoriser: size_t
+ * indices (no wrap to prove) and a constant 32-long inner loop, which it
+ * turns into vpdpbusd / vpdpwssd under AVX-VNNI. Inlined into one function
+ * per instruction set below.
  */
-static inline __attribute__((always_inline)) void
-dot_body(const int8_t *w, const uint8_t *x, int32_t *acc, uint32_t in_pad,
-	 uint32_t out)
-{
-	for (size_t o = 0; o < out; o++) {
-		const int8_t *wo = w + o * in_pad;
-		int32_t s = 0;
-
-		for (size_t i = 0; i < in_pad; i += QPAD)
-			for (size_t j = 0; j < QPAD; j++)
-				s += (int32_t)x[i + j] * (int32_t)wo[i + j];
-		acc[o] = s;
-	}
+#define DEFINE_DOT(name, xtype)						\
+static inline __attribute__((always_inline)) void			\
+name(const int8_t *w, const xtype *x, int32_t *acc, uint32_t in_pad,	\
+     uint32_t out)							\
+{									\
+	for (size_t o = 0; o < out; o++) {				\
+		const int8_t *wo = w + o * in_pad;			\
+		int32_t s = 0;						\
+									\
+		for (size_t i = 0; i < in_pad; i += QPAD)		\
+			for (size_t j = 0; j < QPAD; j++)		\
+				s += (int32_t)x[i + j] * (int32_t)wo[i + j]; \
+		acc[o] = s;						\
+	}								\
 }
+DEFINE_DOT(dot_body, uint8_t)
+DEFINE_DOT(dot16_body, int16_t)
 
 static void dot_c(const int8_t *w, const uint8_t *x, int32_t *acc,
 		  uint32_t in_pad, uint32_t out)
 {
 	dot_body(w, x, acc, in_pad, out);
+}
+
+static void dot16_c(const int8_t *w, const int16_t *x, int32_t *acc,
+		    uint32_t in_pad, uint32_t out)
+{
+	dot16_body(w, x, acc, in_pad, out);
 }
 
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
@@ -70,11 +85,25 @@ static void dot_avxvnni(const int8_t *w, const uint8_t *x, int32_t *acc,
 	dot_body(w, x, acc, in_pad, out);
 }
 
+__attribute__((target("avx2,fma,avxvnni")))
+static void dot16_avxvnni(const int8_t *w, const int16_t *x, int32_t *acc,
+			  uint32_t in_pad, uint32_t out)
+{
+	dot16_body(w, x, acc, in_pad, out);
+}
+
 __attribute__((target("avx2,fma,avx512vl,avx512bw,avx512vnni")))
 static void dot_avx512vnni(const int8_t *w, const uint8_t *x, int32_t *acc,
 			   uint32_t in_pad, uint32_t out)
 {
 	dot_body(w, x, acc, in_pad, out);
+}
+
+__attribute__((target("avx2,fma,avx512vl,avx512bw,avx512vnni")))
+static void dot16_avx512vnni(const int8_t *w, const int16_t *x, int32_t *acc,
+			     uint32_t in_pad, uint32_t out)
+{
+	dot16_body(w, x, acc, in_pad, out);
 }
 
 __attribute__((target("avx2,fma")))
@@ -84,40 +113,52 @@ static void dot_avx2(const int8_t *w, const uint8_t *x, int32_t *acc,
 	dot_body(w, x, acc, in_pad, out);
 }
 
-static dot_fn *dot_pick(const char **name)
+__attribute__((target("avx2,fma")))
+static void dot16_avx2(const int8_t *w, const int16_t *x, int32_t *acc,
+		       uint32_t in_pad, uint32_t out)
+{
+	dot16_body(w, x, acc, in_pad, out);
+}
+
+static const char *dot_pick(dot_fn **dot, dot16_fn **dot16)
 {
 	__builtin_cpu_init();
 	if (__builtin_cpu_supports("avxvnni")) {
-		*name = "avx-vnni";
-		return dot_avxvnni;
+		*dot = dot_avxvnni;
+		*dot16 = dot16_avxvnni;
+		return "avx-vnni";
 	}
 	if (__builtin_cpu_supports("avx512vnni") &&
 	    __builtin_cpu_supports("avx512vl") &&
 	    __builtin_cpu_supports("avx512bw")) {
-		*name = "avx512-vnni";
-		return dot_avx512vnni;
+		*dot = dot_avx512vnni;
+		*dot16 = dot16_avx512vnni;
+		return "avx512-vnni";
 	}
 	if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) {
-		*name = "avx2";
-		return dot_avx2;
+		*dot = dot_avx2;
+		*dot16 = dot16_avx2;
+		return "avx2";
 	}
-	*name = "c";
-	return dot_c;
+	*dot = dot_c;
+	*dot16 = dot16_c;
+	return "c";
 }
 #else
-static dot_fn *dot_pick(const char **name)
+static const char *dot_pick(dot_fn **dot, dot16_fn **dot16)
 {
-	*name = "c";
-	return dot_c;
+	*dot = dot_c;
+	*dot16 = dot16_c;
+	return "c";
 }
 #endif
 
 const char *nn_quant_kernel(void)
 {
-	const char *name;
+	dot_fn *dot;
+	dot16_fn *dot16;
 
-	dot_pick(&name);
-	return name;
+	return dot_pick(&dot, &dot16);
 }
 
 void nn_quant_weights(const float *W, uint32_t in, uint32_t out, float *scale,
@@ -153,6 +194,7 @@ void nn_quant_free(struct nn_quant *q)
 		free(q->layer[l].w);
 	}
 	free(q->xq);
+	free(q->x16);
 	free(q->acc);
 	free(q->a[0]);
 	free(q);
@@ -163,7 +205,6 @@ int nn_quant_create(struct nn_quant **out, struct nn *net)
 	uint32_t sizes[NN_MAX_LAYERS + 1], maxw = 0, maxpad = 0;
 	enum nn_act acts[NN_MAX_LAYERS];
 	struct nn_quant *q;
-	const char *name;
 	int rc;
 
 	if (!out || !net)
@@ -172,7 +213,7 @@ int nn_quant_create(struct nn_quant **out, struct nn *net)
 	if (!q)
 		return -ENOMEM;
 	q->nlayers = nn_shape(net, sizes, acts);
-	q->dot = dot_pick(&name);
+	dot_pick(&q->dot, &q->dot16);
 	for (uint32_t l = 0; l < q->nlayers; l++) {
 		struct nn_quant_layer *L = &q->layer[l];
 
@@ -193,10 +234,15 @@ int nn_quant_create(struct nn_quant **out, struct nn *net)
 	for (uint32_t l = 0; l <= q->nlayers; l++)
 		if (sizes[l] > maxw)
 			maxw = sizes[l];
+	/* the largest input range whose int32 sums cannot overflow */
+	q->x16max = (int32_t)(INT32_MAX / (127 * (int64_t)q->layer[0].in_pad));
+	if (q->x16max > INT16_MAX)
+		q->x16max = INT16_MAX;
 	q->xq = calloc(maxpad, 1);
+	q->x16 = calloc(q->layer[0].in_pad, sizeof(int16_t));
 	q->acc = calloc(maxw, sizeof(int32_t));
 	q->a[0] = calloc(2 * (size_t)maxw, sizeof(float));
-	if (!q->xq || !q->acc || !q->a[0])
+	if (!q->xq || !q->x16 || !q->acc || !q->a[0])
 		goto err;
 	q->a[1] = q->a[0] + maxw;
 	rc = nn_quant_update(q, net);
@@ -293,6 +339,28 @@ static float quantise_input(const float *x, uint32_t n, uint8_t *xq,
 	return s;
 }
 
+/*
+ * The network's input → x16: symmetric, ±qmax (32767, less for inputs
+ * so wide that the int32 sums could overflow). Returns the scale.
+ */
+static float quantise_input16(const float *x, uint32_t n, int32_t qmax,
+			      int16_t *x16)
+{
+	float m = 0, s, inv;
+
+	for (uint32_t i = 0; i < n; i++)
+		m = fabsf(x[i]) > m ? fabsf(x[i]) : m;
+	s = m > 0 ? m / (float)qmax : 1.0f;
+	inv = 1.0f / s;
+	/* x·inv ∈ [−qmax, qmax]: lrintf rounds, the clamp only guards */
+	for (uint32_t i = 0; i < n; i++) {
+		long v = lrintf(x[i] * inv);
+
+		x16[i] = (int16_t)(v > qmax ? qmax : v < -qmax ? -qmax : v);
+	}
+	return s;
+}
+
 void nn_quant_forward(struct nn_quant *q, const float *x, const float **y)
 {
 	const float *in = x;
@@ -300,12 +368,20 @@ void nn_quant_forward(struct nn_quant *q, const float *x, const float **y)
 	for (uint32_t l = 0; l < q->nlayers; l++) {
 		const struct nn_quant_layer *L = &q->layer[l];
 		float *a = q->a[l & 1];
-		int32_t zp;
-		const float s = quantise_input(in, L->in, q->xq, &zp);
+		int32_t zp = 0;
+		float s;
 
 		/* padding: any value, its weights are 0; keep it defined */
-		memset(q->xq + L->in, 0, L->in_pad - L->in);
-		q->dot(L->w, q->xq, q->acc, L->in_pad, L->out);
+		if (l == 0) {
+			s = quantise_input16(in, L->in, q->x16max, q->x16);
+			memset(q->x16 + L->in, 0,
+			       (L->in_pad - L->in) * sizeof(int16_t));
+			q->dot16(L->w, q->x16, q->acc, L->in_pad, L->out);
+		} else {
+			s = quantise_input(in, L->in, q->xq, &zp);
+			memset(q->xq + L->in, 0, L->in_pad - L->in);
+			q->dot(L->w, q->xq, q->acc, L->in_pad, L->out);
+		}
 		for (uint32_t o = 0; o < L->out; o++)
 			a[o] = (float)(q->acc[o] - zp * L->wsum[o]) *
 			       (s * L->scale[o]) + L->bias[o];

@@ -5,21 +5,29 @@
  *
  * Weights: int8, symmetric, one scale per output channel (per column of
  * W): s_w[o] = max_i |W[i][o]| / 127, q = round(W / s_w), in −127..127.
- * Activations: quantised dynamically, per row and per layer input, to
- * 8 bits with one scale: a non-negative input (every ReLU output) as
- * uint8 x̂ = round(x / s), s = max x / 255; a signed one (the network's
- * input) as x̂ = round(x / s) + 128, s = max |x| / 127. No calibration
- * set, so it follows a network that keeps learning (requantise after
- * each training step with nn_quant_update) and never clips.
+ * Activations: quantised dynamically, per row and per layer input, with
+ * one scale for the row (no calibration set, so it follows a network that
+ * keeps learning: requantise after each training step with
+ * nn_quant_update; and it never clips):
+ *  - layers after the first: 8 bits; a non-negative input (every ReLU or
+ *    sigmoid output) as uint8 x̂ = round(x / s), s = max x / 255; a signed
+ *    one as x̂ = round(x / s) + 128 (zero point 128), s = max |x| / 127;
+ *  - the first layer (the network's input): 16 bits, x̂ = round(x / s),
+ *    s = max |x| / 32767. Its features have ranges of their own (DIL's
+ *    cost features span decades), and one 8-bit scale per row flattened
+ *    the small ones: DIOS lost 0.9 points of accuracy with it, 0.07 with
+ *    16 bits (docs/dil.md). The weights stay int8.
  * Accumulation in int32: acc[o] = Σ_i x̂_i·q[o][i] − zp·Σ_i q[o][i], exact
- * (|acc| ≤ 255·127·in < 2^31 for in ≤ NN_MAX_WIDTH). Then, in float,
- * z[o] = acc[o]·s·s_w[o] + b[o] (biases stay float), the activation, and
- * the next layer's quantisation of that output: the requantisation.
- * The last layer's output is float (sigmoid/linear/ReLU as trained).
+ * (8-bit: |acc| ≤ 255·127·in < 2^31 for in ≤ NN_MAX_WIDTH; 16-bit: the
+ * input range shrinks below 32767 for inputs wider than 516 so that it
+ * stays exact). Then, in float, z[o] = acc[o]·s·s_w[o] + b[o] (biases
+ * stay float), the activation, and the next layer's quantisation of that
+ * output: the requantisation. The last layer's output is float.
  *
- * The inner loop is a u8×s8 dot product over the input padded to 32
- * bytes, which gcc turns into vpdpbusd (AVX-VNNI or AVX512-VNNI) or
- * vpmaddubsw/vpmaddwd (AVX2); the variant is picked from the CPU at
+ * The inner loops are u8×s8 (s16×s8 for the first layer) dot products
+ * over the input padded to 32 elements, which gcc turns into vpdpbusd
+ * (vpdpwssd) under AVX-VNNI or AVX512-VNNI, or widening multiplies and
+ * vpmaddwd under AVX2; the variant is picked from the CPU at
  * nn_quant_create. A quantised network is independent of the float one
  * after create/update. Not thread-safe; no allocation after create.
  */
