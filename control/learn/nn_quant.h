@@ -24,11 +24,11 @@
  * stay float), the activation, and the next layer's quantisation of that
  * output: the requantisation. The last layer's output is float.
  *
- * The inner loops are u8×s8 (s16×s8 for the first layer) dot products
- * over the input padded to 32 elements, which gcc turns into vpdpbusd
- * (vpdpwssd) under AVX-VNNI or AVX512-VNNI, or widening multiplies and
- * vpmaddwd under AVX2; the variant is picked from the CPU at
- * nn_quant_create. A quantised network is independent of the float one
+ * The inner loops: u8×s8 dot products over the input padded to 32 bytes,
+ * which gcc turns into vpdpbusd under AVX-VNNI or AVX512-VNNI (widening
+ * multiplies and vpmaddwd under AVX2), and for the first layer an s16×s8
+ * multiply-add over the outputs (few inputs, many outputs); the variant
+ * is picked from the CPU at nn_quant_create. A quantised network is independent of the float one
  * after create/update. Not thread-safe; no allocation after create.
  */
 #ifndef EDGESTEER_NN_QUANT_H
