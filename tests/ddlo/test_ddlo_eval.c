@@ -168,6 +168,28 @@ static void test_eval_quantized(void **state)
 	assert_int_equal(ddlo_load(d, w), 0);
 	assert_int_equal(ddlo_use_quantized(d, 1), 0);
 	ddlo_free(d);
+
+	/* online: --policy-args quantized=0|1, over a file's own say */
+	static const struct {
+		const char *args;
+		int rc;
+	} online[] = {
+		{ "quantized=1", 0 }, { "quantized=0", 0 },
+		{ "quantized=yes", -EINVAL }, { "wds=3,tasks=3,k=3,weights=", 0 },
+		{ "wds=3,tasks=3,k=3,quantized=0,weights=", 0 },
+	};
+
+	for (size_t i = 0; i < sizeof(online) / sizeof(online[0]); i++) {
+		char args[200];
+		void *st = NULL;
+		const char *a = online[i].args;
+
+		snprintf(args, sizeof(args), "%s%s", a,
+			 a[strlen(a) - 1] == '=' ? w : "");
+		assert_int_equal(ddlo_policy.create(&st, args), online[i].rc);
+		if (st)
+			ddlo_policy.destroy(st);
+	}
 	cJSON_Delete(p);
 	cJSON_Delete(q);
 	unlink(w);
