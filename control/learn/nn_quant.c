@@ -190,7 +190,9 @@ void nn_quant_weights(const float *W, uint32_t in, uint32_t out, float *scale,
 			if (v > m)
 				m = v;
 		}
-		scale[o] = m > 0 ? m / 127.0f : 1.0f;
+		/* 1 for an all-zero column, or one so small that m / 127
+		 * underflows: its weights then quantise to 0 */
+		scale[o] = m / 127.0f > 0 ? m / 127.0f : 1.0f;
 		for (uint32_t i = 0; i < in; i++) {
 			/* |v| ≤ 127 by the scale; lrintf: ties to even */
 			const float v = W[(size_t)i * out + o] / scale[o];
@@ -219,7 +221,7 @@ void nn_quant_free(struct nn_quant *q)
 
 int nn_quant_create(struct nn_quant **out, struct nn *net)
 {
-	uint32_t sizes[NN_MAX_LAYERS + 1], maxw = 0, maxpad = 0;
+	uint32_t sizes[NN_MAX_LAYERS + 1], maxw = 0, maxpad = QPAD;
 	enum nn_act acts[NN_MAX_LAYERS];
 	struct nn_quant *q;
 	int rc;

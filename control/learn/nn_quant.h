@@ -57,7 +57,8 @@ void nn_quant_forward(struct nn_quant *q, const float *x, const float **y);
 /*
  * Quantises one layer's W ([in][out], nn_params order) into @scale[out]
  * and @w[out][in] (row = output channel, unpadded): the rule above. An
- * all-zero column gets scale 1 and zero weights.
+ * all-zero column (or one whose max / 127 underflows) gets scale 1 and
+ * zero weights.
  */
 void nn_quant_weights(const float *W, uint32_t in, uint32_t out, float *scale,
 		      int8_t *w);

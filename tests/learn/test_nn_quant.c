@@ -22,11 +22,14 @@
 static void test_weights_known(void **state)
 {
 	(void)state;
-	/* W[in = 3][out = 3]: column 0 mixed, column 1 zero, column 2 tiny */
-	const float W[9] = {
-		1.0f, 0.0f, 1e-6f,
-		-2.54f, 0.0f, -3e-6f,
-		0.5f, 0.0f, 0.0f,
+	/*
+	 * W[in = 3][out = 4]: column 0 mixed, column 1 zero, column 2
+	 * small, column 3 the smallest subnormal: max / 127 underflows
+	 */
+	const float W[12] = {
+		1.0f, 0.0f, 1e-6f, 1.4e-45f,
+		-2.54f, 0.0f, -3e-6f, 0.0f,
+		0.5f, 0.0f, 0.0f, -1.4e-45f,
 	};
 	static const struct {
 		uint32_t o;
@@ -36,11 +39,12 @@ static void test_weights_known(void **state)
 		{ 0, 2.54f / 127.0f, { 50, -127, 25 } },
 		{ 1, 1.0f, { 0, 0, 0 } },
 		{ 2, 3e-6f / 127.0f, { 42, -127, 0 } },
+		{ 3, 1.0f, { 0, 0, 0 } },
 	};
-	float scale[3];
-	int8_t w[9];
+	float scale[4];
+	int8_t w[12];
 
-	nn_quant_weights(W, 3, 3, scale, w);
+	nn_quant_weights(W, 3, 4, scale, w);
 	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
 		const uint32_t o = want[i].o;
 
