@@ -474,6 +474,39 @@ static void test_eval_quantized(void **state)
 	free(tp);
 }
 
+/* Online: the profile's "quantized" (after test_quantized_dios saved an
+ * int8 file at F.path). */
+static void test_online_quantized(void **state)
+{
+	static const struct {
+		const char *q;
+		int rc;
+	} cases[] = {
+		{ "", 0 }, { ",\"quantized\":true", 0 },
+		{ ",\"quantized\":false", 0 }, { ",\"quantized\":1", -EINVAL },
+	};
+	const struct ctl_policy_ops *ops = ctl_policy_find("dil");
+	char prof[320];
+
+	(void)state;
+	snprintf(prof, sizeof(prof), "%s/q.json", F.dir);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		FILE *f = fopen(prof, "w");
+		void *st = NULL;
+
+		assert_non_null(f);
+		fprintf(f, "{\"dil_apps\":1,\"weights\":\"w.nnw\"%s,\"apps\":"
+			"[{\"app\":3,\"work_cycles\":[2e8,9e8,6e8,1e8,8e8,3e8],"
+			"\"data_bytes\":[1.5e6,4e5,9e5,1.8e6,3e5,6e5,2.5e5]}]}",
+			cases[i].q);
+		fclose(f);
+		assert_int_equal(ops->create(&st, prof), cases[i].rc);
+		if (st)
+			ops->destroy(st);
+	}
+	unlink(prof);
+}
+
 /*
  * Online: the policy decides with one forward pass of the network in the
  * profile's weights, each sub-task at its best-scored location with a
@@ -565,6 +598,7 @@ int main(void)
 		/* last: they give F.dios an int8 copy, which its saves record */
 		cmocka_unit_test(test_quantized_dios),
 		cmocka_unit_test(test_eval_quantized),
+		cmocka_unit_test(test_online_quantized),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
