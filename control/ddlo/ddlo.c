@@ -6,11 +6,15 @@
 #include <string.h>
 
 #include "nn_file.h"
+#include "nn_quant.h"
 #include "nn_replay.h"
 
 struct ddlo {
 	struct ddlo_config cfg;
 	struct nn *net[DDLO_MAX_K];
+	/* int8 copies (ddlo_quantize), kept in step with training */
+	struct nn_quant *qnet[DDLO_MAX_K];
+	int use_quant;		/* decisions from qnet */
 	struct nn_replay *mem;	/* records: scaled input, then decision */
 	struct nn_rng rng;
 	float *in;		/* [n_in] scaled input, also a record */
@@ -81,8 +85,10 @@ void ddlo_free(struct ddlo *d)
 {
 	if (!d)
 		return;
-	for (uint32_t k = 0; k < d->cfg.k; k++)
+	for (uint32_t k = 0; k < d->cfg.k; k++) {
 		nn_free(d->net[k]);
+		nn_quant_free(d->qnet[k]);
+	}
 	nn_replay_free(d->mem);
 	free(d->in);
 	free(d->cand);
@@ -105,8 +111,12 @@ int ddlo_propose(struct ddlo *d, const float *size_mb, uint8_t *cand)
 	scale_input(d, size_mb);
 	for (uint32_t k = 0; k < d->cfg.k; k++) {
 		const float *y;
-		int rc = nn_forward(d->net[k], d->in, 1, &y);
+		int rc = 0;
 
+		if (d->use_quant)
+			nn_quant_forward(d->qnet[k], d->in, &y);
+		else
+			rc = nn_forward(d->net[k], d->in, 1, &y);
 		if (rc)
 			return rc;
 		for (uint32_t j = 0; j < n; j++)
@@ -170,16 +180,52 @@ int ddlo_learn(struct ddlo *d, const float *size_mb, const uint8_t *x)
 			      &c->adam, NULL);
 		if (rc)
 			return rc;
+		/* the int8 copy follows the float network it serves */
+		if (d->qnet[k] && (rc = nn_quant_update(d->qnet[k], d->net[k])))
+			return rc;
 	}
 	return 1;
 }
 
+int ddlo_quantize(struct ddlo *d)
+{
+	for (uint32_t k = 0; k < d->cfg.k; k++) {
+		int rc = d->qnet[k] ? nn_quant_update(d->qnet[k], d->net[k])
+				    : nn_quant_create(&d->qnet[k], d->net[k]);
+
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
+int ddlo_use_quantized(struct ddlo *d, int on)
+{
+	if (on && !d->qnet[0])
+		return -EINVAL;
+	d->use_quant = !!on;
+	return 0;
+}
+
 int ddlo_save(struct ddlo *d, const char *path)
 {
-	return nn_file_save(path, d->net, d->cfg.k);
+	return nn_file_save_quant(path, d->net, d->cfg.k,
+				  d->qnet[0] ? NN_FILE_QUANT_INT8
+					     : NN_FILE_QUANT_NONE);
 }
 
 int ddlo_load(struct ddlo *d, const char *path)
 {
-	return nn_file_load(path, d->net, d->cfg.k);
+	uint32_t quant;
+	int rc = nn_file_load_quant(path, d->net, d->cfg.k, &quant);
+
+	if (rc)
+		return rc;
+	/* quantised copies, if any, follow the new weights; an int8 file
+	 * says the networks run quantised */
+	if (d->qnet[0] || quant == NN_FILE_QUANT_INT8)
+		rc = ddlo_quantize(d);
+	if (!rc && quant == NN_FILE_QUANT_INT8)
+		d->use_quant = 1;
+	return rc;
 }

@@ -56,7 +56,20 @@ int ddlo_decide(struct ddlo *d, const struct ddlo_mec *mec, enum ddlo_bw bw,
  */
 int ddlo_learn(struct ddlo *d, const float *size_mb, const uint8_t *x);
 
-/* The K DNNs' weights (nn_file format); load refuses other shapes / K. */
+/*
+ * int8 inference (nn_quant.h): ddlo_quantize makes (or refreshes) an int8
+ * copy of each DNN, which every later training step refreshes too;
+ * ddlo_use_quantized then picks which copies ddlo_propose/ddlo_decide
+ * run (-EINVAL: not quantised yet). Training stays in float.
+ */
+int ddlo_quantize(struct ddlo *d);
+int ddlo_use_quantized(struct ddlo *d, int on);
+
+/*
+ * The K DNNs' weights (nn_file format); load refuses other shapes / K.
+ * Save records the int8 quantisation when there is one; loading such a
+ * file quantises and turns quantised decisions on.
+ */
 int ddlo_save(struct ddlo *d, const char *path);
 int ddlo_load(struct ddlo *d, const char *path);
 

@@ -4,6 +4,10 @@
  * DDLO runs online over the training rows (decide, store, train) and is
  * then measured on the rest, as main.py does (it keeps learning there too,
  * unless --freeze). Prints one JSON object (--json) or a short summary.
+ * --quantized decides every row twice, with the int8 DNNs (nn_quant.h)
+ * and with the float ones, in alternating order so both see the same
+ * machine; it learns from the float decision, so the float figures are
+ * those of a plain run, and reports the int8 ones under the usual names.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -17,6 +21,7 @@
 #include "ddlo.h"
 #include "ddlo_data.h"
 #include "ddlo_policy.h"
+#include "nn_quant.h"
 
 #define HIST_EVERY	100u
 
@@ -29,7 +34,7 @@ struct eval_opts {
 	/* overrides of the reference settings; NAN = keep */
 	double lr, beta1, in_scale, in_shift, init_sd;
 	enum ddlo_bw bw;
-	int json, freeze;
+	int json, freeze, quantized;
 };
 
 static void eval_usage(FILE *f)
@@ -39,7 +44,7 @@ static void eval_usage(FILE *f)
 "         [--k K] [--bandwidth equal|optimal] [--seed S] [--json]\n"
 "         [--decisions OUT.csv] [--tasks M] [--rows R] [--train-rows T]\n"
 "         [--data-seed S] [--capacity-mbps C] [--freeze] [--save W] [--load W]\n"
-"         [--idle P]\n"
+"         [--idle P] [--quantized]\n"
 "\n"
 "  --dataset FILE      a CSV in the layout of models/ddlo/data/mumt_3x3.csv\n"
 "  --synthetic N       N devices, --tasks M each (default 3), --rows R frames\n"
@@ -56,6 +61,10 @@ static void eval_usage(FILE *f)
 "                      online where devices come and go (default 0)\n"
 "  --decisions FILE    the decision on each measured row (row,x_u1_t1,...)\n"
 "  --save/--load W     the K DNNs' weights after / before the run\n"
+"  --quantized         also decide with int8 copies of the DNNs (trained in\n"
+"                      float, requantised after each training step): the\n"
+"                      int8 figures under the usual names, the float ones\n"
+"                      from the same rows with a _float suffix\n"
 "  --lr, --beta1, --input-scale, --input-shift, --init-sd  override the\n"
 "                      reference's settings (0.01, 0.09, 10, -200, 1/(N·M))\n");
 }
@@ -91,6 +100,7 @@ static int parse_opts(int argc, char **argv, struct eval_opts *o)
 		{ "load", required_argument, NULL, 'l' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "freeze", no_argument, NULL, 'f' },
+		{ "quantized", no_argument, NULL, 'Q' },
 		{ "lr", required_argument, NULL, 'L' },
 		{ "beta1", required_argument, NULL, 'B' },
 		{ "input-scale", required_argument, NULL, 'I' },
@@ -117,6 +127,7 @@ static int parse_opts(int argc, char **argv, struct eval_opts *o)
 		case 'l': o->load = optarg; break;
 		case 'j': o->json = 1; break;
 		case 'f': o->freeze = 1; break;
+		case 'Q': o->quantized = 1; break;
 		case 'h': eval_usage(stdout); return 1;
 		case 'n':
 			if (parse_u32(optarg, 1, DDLO_MAX_WDS, &o->synth_n))
@@ -211,6 +222,11 @@ struct eval_result {
 	double base_local, base_edge, base_random, base_exact;
 	int have_joint;
 	uint32_t measured;
+	/* --quantized: the float decisions' figures, and how many measured
+	 * rows the two decided differently */
+	double gain_ratio_f, gain_vs_equal_opt_f, q_mean_f, us_per_decision_f,
+	       us_p50_f;
+	uint32_t differ;
 	double *hist;
 	uint32_t nhist;
 };
@@ -249,6 +265,27 @@ static int cmp_double(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
+/* Sorts @v. */
+static double median(double *v, uint32_t n)
+{
+	qsort(v, n, sizeof(double), cmp_double);
+	return v[n / 2];
+}
+
+/* One decision by the int8 (@quant) or float DNNs; *@sec its wall time. */
+static int decide_timed(struct ddlo *agent, int quant,
+			const struct ddlo_mec *mec, enum ddlo_bw bw,
+			const float *s, uint8_t *x, double *q, double *sec)
+{
+	double t0 = now_s();
+	int rc = ddlo_use_quantized(agent, quant);
+
+	if (!rc)
+		rc = ddlo_decide(agent, mec, bw, s, x, q);
+	*sec = now_s() - t0;
+	return rc;
+}
+
 static int run(const struct eval_opts *o, const struct ddlo_mec *mec,
 	       const struct ddlo_data *d, FILE *dec, struct eval_result *res)
 {
@@ -257,9 +294,10 @@ static int run(const struct eval_opts *o, const struct ddlo_mec *mec,
 	struct ddlo_config cfg;
 	struct ddlo *agent;
 	struct nn_rng rng;
-	uint8_t *x = NULL, *xb = NULL;
-	double *dec_us = NULL;		/* per measured decision */
-	double *qref = NULL, dec_s = 0, exact_s = 0, hsum = 0, t_start = now_s();
+	uint8_t *x = NULL, *xb = NULL, *xf = NULL;
+	double *dec_us = NULL, *dec_us_f = NULL;	/* per measured decision */
+	double *qref = NULL, dec_s = 0, dec_s_f = 0, exact_s = 0, hsum = 0,
+	       t_start = now_s();
 	const int tty = isatty(STDERR_FILENO);
 	int rc;
 
@@ -288,24 +326,35 @@ static int run(const struct eval_opts *o, const struct ddlo_mec *mec,
 			ddlo_strerror(rc));
 		goto out;
 	}
+	if (o->quantized && (rc = ddlo_quantize(agent)))
+		goto out;
 	rc = -ENOMEM;
 	x = malloc(nm);
+	xf = malloc(nm);
 	xb = malloc(DDLO_JOINT_MAX > nm ? DDLO_JOINT_MAX : nm);
 	qref = reference_q(mec, d, o->bw, &res->have_joint);
 	res->nhist = (d->rows + HIST_EVERY - 1) / HIST_EVERY;
 	res->hist = calloc(res->nhist, sizeof(double));
 	dec_us = malloc((d->rows - train_rows) * sizeof(double));
-	if (!x || !xb || !qref || !res->hist || !dec_us)
+	dec_us_f = malloc((d->rows - train_rows) * sizeof(double));
+	if (!x || !xf || !xb || !qref || !res->hist || !dec_us || !dec_us_f)
 		goto out;
 	nn_rng_seed(&rng, o->seed ^ 0x5eedba5e11e5ull);
 	res->measured = d->rows - train_rows;
 	for (uint32_t r = 0; r < d->rows; r++) {
 		const float *s = d->size_mb + (size_t)r * nm;
 		const int measured = r >= train_rows;
-		double q, t0 = now_s();
+		double q, qf = 0, sec, sec_f = 0;
 
-		rc = ddlo_decide(agent, mec, o->bw, s, x, &q);
+		/* int8 then float on even rows, float then int8 on odd ones */
+		if (o->quantized && (r & 1) &&
+		    (rc = decide_timed(agent, 0, mec, o->bw, s, xf, &qf, &sec_f)) < 0)
+			goto out;
+		rc = decide_timed(agent, o->quantized, mec, o->bw, s, x, &q, &sec);
 		if (rc < 0)
+			goto out;
+		if (o->quantized && !(r & 1) &&
+		    (rc = decide_timed(agent, 0, mec, o->bw, s, xf, &qf, &sec_f)) < 0)
 			goto out;
 		double t1 = now_s(), ratio = qref[r] / q;
 
@@ -316,9 +365,17 @@ static int run(const struct eval_opts *o, const struct ddlo_mec *mec,
 			res->hist[r / HIST_EVERY] = hsum / in_bucket;
 			hsum = 0;
 		}
+		if (measured && o->quantized) {
+			dec_us_f[r - train_rows] = sec_f * 1e6;
+			dec_s_f += sec_f;
+			res->gain_ratio_f += qref[r] / qf;
+			res->gain_vs_equal_opt_f += d->q_min[r] / qf;
+			res->q_mean_f += qf;
+			res->differ += memcmp(x, xf, nm) != 0;
+		}
 		if (measured) {
-			dec_us[r - train_rows] = (t1 - t0) * 1e6;
-			dec_s += t1 - t0;
+			dec_us[r - train_rows] = sec * 1e6;
+			dec_s += sec;
 			res->gain_ratio += ratio;
 			res->gain_vs_equal_opt += d->q_min[r] / q;
 			res->q_mean += q;
@@ -347,7 +404,8 @@ static int run(const struct eval_opts *o, const struct ddlo_mec *mec,
 			}
 		}
 		if (!measured || !o->freeze) {
-			rc = ddlo_learn(agent, s, x);
+			/* --quantized learns what a float run learns */
+			rc = ddlo_learn(agent, s, o->quantized ? xf : x);
 			if (rc < 0)
 				goto out;
 			if (rc)
@@ -371,9 +429,15 @@ static int run(const struct eval_opts *o, const struct ddlo_mec *mec,
 	res->base_exact /= n;
 	res->us_per_decision = dec_s / n * 1e6;
 	/* the median too: a loaded machine inflates the mean with preemptions */
-	qsort(dec_us, res->measured, sizeof(double), cmp_double);
-	res->us_p50 = dec_us[res->measured / 2];
+	res->us_p50 = median(dec_us, res->measured);
 	res->exact_us_per_decision = exact_s / n * 1e6;
+	if (o->quantized) {
+		res->gain_ratio_f /= n;
+		res->gain_vs_equal_opt_f /= n;
+		res->q_mean_f /= n;
+		res->us_per_decision_f = dec_s_f / n * 1e6;
+		res->us_p50_f = median(dec_us_f, res->measured);
+	}
 	res->total_s = now_s() - t_start;
 	rc = 0;
 	if (o->save && (rc = ddlo_save(agent, o->save)))
@@ -381,8 +445,10 @@ static int run(const struct eval_opts *o, const struct ddlo_mec *mec,
 			ddlo_strerror(rc));
 out:
 	free(x);
+	free(xf);
 	free(xb);
 	free(dec_us);
+	free(dec_us_f);
 	free(qref);
 	ddlo_free(agent);
 	return rc;
@@ -422,6 +488,20 @@ static void print_json(FILE *out, const struct eval_opts *o,
 		fprintf(out, "\"gain_ratio\":%.6f,", r->gain_ratio);
 	else
 		fprintf(out, "\"gain_ratio\":null,");
+	if (o->quantized) {
+		fprintf(out, "\"quantized\":\"int8\",\"quant_kernel\":\"%s\",",
+			nn_quant_kernel());
+		if (r->have_joint)
+			fprintf(out, "\"gain_ratio_float\":%.6f,", r->gain_ratio_f);
+		else
+			fprintf(out, "\"gain_ratio_float\":null,");
+		fprintf(out, "\"gain_ratio_vs_equal_optimum_float\":%.6f,"
+			"\"q_mean_float\":%.4f,\"us_per_decision_float\":%.3f,"
+			"\"us_per_decision_p50_float\":%.3f,"
+			"\"decisions_differing\":%u,",
+			r->gain_vs_equal_opt_f, r->q_mean_f, r->us_per_decision_f,
+			r->us_p50_f, r->differ);
+	}
 	fprintf(out, "\"gain_ratio_vs_equal_optimum\":%.6f,\"q_mean\":%.4f,"
 		"\"q_equal_optimum_mean\":%.4f,",
 		r->gain_vs_equal_opt, r->q_mean, r->q_equal_opt_mean);
@@ -520,6 +600,11 @@ int ddlo_eval(int argc, char **argv, FILE *out)
 			o.bw == DDLO_BW_EQUAL ? "equal" : "optimal",
 			res.have_joint ? res.gain_ratio : res.gain_vs_equal_opt,
 			res.measured, res.us_per_decision, res.train_s);
+	if (!o.json && o.quantized)
+		fprintf(out, "  (int8; float: gain ratio %.4f, %.2f us/decision; "
+			"%u decisions differ)\n",
+			res.have_joint ? res.gain_ratio_f : res.gain_vs_equal_opt_f,
+			res.us_per_decision_f, res.differ);
 	free(res.hist);
 	ddlo_data_free(d);
 	return 0;

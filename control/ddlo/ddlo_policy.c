@@ -17,6 +17,7 @@ struct ddlo_online {
 	struct ddlo_mec mec;
 	enum ddlo_bw bw;
 	int learn;
+	int quantized;		/* 1 int8, 0 float, -1 as the weights file */
 	double unit_bytes;	/* bytes per model "MB" */
 	uint32_t slots;		/* N·M */
 	uint32_t *slot_dev;	/* device id per slot, 0 = free */
@@ -88,6 +89,8 @@ static int parse_args(const char *args, struct ddlo_config *cfg,
 			cfg->seed = u;
 		else if (!strcmp(kv, "learn"))
 			s->learn = u != 0;
+		else if (!strcmp(kv, "quantized"))
+			s->quantized = u != 0;
 		else if (!strcmp(kv, "unit_bytes") && u > 0)
 			s->unit_bytes = (double)u;
 		else
@@ -126,6 +129,7 @@ static int ddlo_create_online(void **state, const char *args)
 	if (!s)
 		return -ENOMEM;
 	s->learn = 1;
+	s->quantized = -1;
 	s->unit_bytes = 1048576;
 	ddlo_config_default(&cfg, 0, 5);
 	rc = parse_args(args, &cfg, s, &n, &m, &cap_mbps, weights);
@@ -146,6 +150,11 @@ static int ddlo_create_online(void **state, const char *args)
 	if (rc)
 		goto err;
 	if (weights[0] && (rc = ddlo_load(s->agent, weights)))
+		goto err;
+	if (s->quantized == 1 && (rc = ddlo_quantize(s->agent)))
+		goto err;
+	if (s->quantized >= 0 &&
+	    (rc = ddlo_use_quantized(s->agent, s->quantized)))
 		goto err;
 	rc = -ENOMEM;
 	s->slot_dev = calloc(s->slots, sizeof(*s->slot_dev));

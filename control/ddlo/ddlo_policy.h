@@ -16,6 +16,9 @@
  *	save=PATH	  save them there on destroy
  *	k=K wds=N tasks=M seed=S capacity_mbps=C bandwidth=equal|optimal
  *	learn=0|1	  keep training online on its own decisions (default 1)
+ *	quantized=0|1	  decide with int8 copies of the DNNs (nn_quant.h; they
+ *			  follow every training step) or float; default: as
+ *			  the weights file records (float without one)
  *	unit_bytes=B	  bytes per model MB (default 2^20). The trained
  *			  weights know tasks of 10..30 MB; a test bed with
  *			  small tasks maps them into that range with, e.g.,

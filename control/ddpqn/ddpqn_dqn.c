@@ -8,6 +8,7 @@
 
 #include "nn.h"
 #include "nn_file.h"
+#include "nn_quant.h"
 #include "nn_replay.h"
 #include "nn_rng.h"
 
@@ -24,6 +25,8 @@
 struct ddpqn_dqn {
 	struct ddpqn_dqn_config c;
 	struct nn *online, *target;
+	struct nn_quant *q;		/* int8 copy of online (quantize) */
+	int use_quant;			/* ddpqn_dqn_q runs q */
 	struct nn_replay *mem;
 	struct nn_rng rng;
 	unsigned outs;			/* network outputs: actions (+1 dueling) */
@@ -83,6 +86,7 @@ void ddpqn_dqn_destroy(struct ddpqn_dqn *d)
 		return;
 	nn_free(d->online);
 	nn_free(d->target);
+	nn_quant_free(d->q);
 	nn_replay_free(d->mem);
 	free(d->idx);
 	free(d->w);
@@ -176,11 +180,29 @@ uint64_t ddpqn_dqn_updates(const struct ddpqn_dqn *d)
 int ddpqn_dqn_q(struct ddpqn_dqn *d, const float *state, float *q)
 {
 	const float *y;
-	int rc = nn_forward(d->online, state, 1, &y);
+	int rc = 0;
 
+	if (d->use_quant)
+		nn_quant_forward(d->q, state, &y);
+	else
+		rc = nn_forward(d->online, state, 1, &y);
 	if (rc)
 		return rc;
 	q_row(d, y, 0, q);
+	return 0;
+}
+
+int ddpqn_dqn_quantize(struct ddpqn_dqn *d)
+{
+	return d->q ? nn_quant_update(d->q, d->online)
+		    : nn_quant_create(&d->q, d->online);
+}
+
+int ddpqn_dqn_use_quantized(struct ddpqn_dqn *d, int on)
+{
+	if (on && !d->q)
+		return -EINVAL;
+	d->use_quant = !!on;
 	return 0;
 }
 
@@ -417,16 +439,23 @@ int ddpqn_dqn_save(const struct ddpqn_dqn *d, const char *path)
 {
 	struct nn *nets[1] = { d->online };
 
-	return nn_file_save(path, nets, 1);
+	return nn_file_save_quant(path, nets, 1, d->q ? NN_FILE_QUANT_INT8
+						     : NN_FILE_QUANT_NONE);
 }
 
 int ddpqn_dqn_load(struct ddpqn_dqn *d, const char *path)
 {
 	struct nn *nets[1] = { d->online };
-	int rc = nn_file_load(path, nets, 1);
+	uint32_t quant;
+	int rc = nn_file_load_quant(path, nets, 1, &quant);
 
 	if (!rc)
 		rc = nn_copy_params(d->target, d->online);
+	/* int8 copies follow the new weights; an int8 file runs int8 */
+	if (!rc && (d->q || quant == NN_FILE_QUANT_INT8))
+		rc = ddpqn_dqn_quantize(d);
+	if (!rc && quant == NN_FILE_QUANT_INT8)
+		d->use_quant = 1;
 	d->greedy_p = 1;
 	return rc;
 }

@@ -29,6 +29,15 @@ const struct ddpqn_dqn_config *ddpqn_dqn_config_of(const struct ddpqn_dqn *d);
 /* Q values of @state (c->actions floats) from the online network. */
 int ddpqn_dqn_q(struct ddpqn_dqn *d, const float *state, float *q);
 
+/*
+ * int8 inference (nn_quant.h): an int8 copy of the online network, made
+ * or refreshed from it; ddpqn_dqn_use_quantized picks which one
+ * ddpqn_dqn_q runs (-EINVAL before ddpqn_dqn_quantize). Training stays
+ * in float and does not refresh the copy: quantise after it.
+ */
+int ddpqn_dqn_quantize(struct ddpqn_dqn *d);
+int ddpqn_dqn_use_quantized(struct ddpqn_dqn *d, int on);
+
 /* The seam: @train = 1 explores and learns, 0 acts greedily and does not. */
 void ddpqn_dqn_agent(struct ddpqn_dqn *d, int train, struct ddpqn_agent *ag);
 
@@ -57,7 +66,9 @@ uint64_t ddpqn_dqn_updates(const struct ddpqn_dqn *d);
 
 /*
  * Weights file (nn_file format, one network: the online one). Load
- * needs a network of the same shape; it also syncs the target.
+ * needs a network of the same shape; it also syncs the target. Save
+ * records the int8 quantisation when there is a copy; loading such a
+ * file makes the copy and runs it.
  */
 int ddpqn_dqn_save(const struct ddpqn_dqn *d, const char *path);
 int ddpqn_dqn_load(struct ddpqn_dqn *d, const char *path);

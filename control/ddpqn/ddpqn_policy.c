@@ -78,6 +78,9 @@ static const char usage_text[] =
 "                       (default 1, the saved weights' seed; any other seed\n"
 "                       trains in the run and saves nothing)\n"
 "    --save-weights     write what was trained to the weights directory\n"
+"    --quantized        also run each agent on an int8 copy of its network\n"
+"                       (nn_quant.h): the int8 objective and us_per_decision\n"
+"                       under the usual names, the float ones with _float\n"
 "    --curve FILE       append the training curves as CSV (model, tasks,\n"
 "                       variant, episode, train_objective,\n"
 "                       greedy_objective, loss)\n"
@@ -216,7 +219,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 	       O_EDGE, O_CLOUD, O_POOL, O_WEIGHTS, O_MIX, O_STD, O_HFORM, O_HROOT,
 	       O_ZSCALE, O_EQ13, O_HZNORM, O_RETURN, O_G4B, O_RESNET, O_IDB1,
 	       O_SCALE, O_COSTORDER, O_VARIANTS, O_EPISODES, O_UPDATES, O_WDIR,
-	       O_RETRAIN, O_SAVE, O_CURVE, O_TSEED };
+	       O_RETRAIN, O_SAVE, O_CURVE, O_TSEED, O_QUANT };
 	static const struct option lo[] = {
 		{ "model", required_argument, 0, O_MODEL },
 		{ "tasks", required_argument, 0, O_TASKS },
@@ -250,6 +253,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 		{ "save-weights", no_argument, 0, O_SAVE },
 		{ "curve", required_argument, 0, O_CURVE },
 		{ "train-seed", required_argument, 0, O_TSEED },
+		{ "quantized", no_argument, 0, O_QUANT },
 		{ "help", no_argument, 0, 'h' },
 		{ 0, 0, 0, 0 },
 	};
@@ -376,6 +380,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 		case O_WDIR: o->train.weights_dir = a; break;
 		case O_RETRAIN: o->train.load = 0; break;
 		case O_SAVE: o->train.save = 1; break;
+		case O_QUANT: o->train.quantized = 1; break;
 		case O_CURVE: o->curve = a; break;
 		case O_TSEED:
 			bad = uint_arg(a, 0, 0xffffffffu, &u);
@@ -542,7 +547,8 @@ static int eval_agents(const struct opts *o, struct ddpqn_env *env,
 		if (rc) {
 			fprintf(stderr, "error: ddpqn: %s, %u tasks, %s: %s\n", model,
 				ddpqn_env_ntasks(env), ddpqn_dqn_variants[v],
-				rc == -EBADMSG || rc == -EDOM || rc == -EPROTONOSUPPORT ?
+				rc == -EBADMSG || rc == -EDOM || rc == -EPROTONOSUPPORT ||
+				rc == -EILSEQ ?
 				nn_file_strerror(rc) : strerror(-rc));
 			break;
 		}
@@ -592,6 +598,18 @@ static void print_totals(FILE *out, const struct row *r,
 		t->z_final, t->z_raw_final);
 }
 
+/* --quantized: an agent's float figures beside its int8 ones. */
+static void print_float_figures(FILE *out, const struct row *r,
+				const struct ddpqn_variant_result *a)
+{
+	fputs(", \"quantized\": \"int8\", \"objective_float\": ", out);
+	print_num(out, a->t_float.objective);
+	fputs(", \"gap_closed_float\": ", out);
+	print_num(out, gap_of(r, a->t_float.objective));
+	fputs(", \"us_per_decision_float\": ", out);
+	print_num(out, a->us_per_decision_float);
+}
+
 /* DDPQN's own figures at the top of a row (null when not run). */
 static void print_ddpqn_head(FILE *out, const struct row *r)
 {
@@ -604,6 +622,8 @@ static void print_ddpqn_head(FILE *out, const struct row *r)
 	print_num(out, on ? gap_of(r, r->ag[v].t.objective) : NAN);
 	fputs(", \"us_per_decision\": ", out);
 	print_num(out, on ? r->ag[v].us_per_decision : NAN);
+	if (on && isfinite(r->ag[v].us_per_decision_float))
+		print_float_figures(out, r, &r->ag[v]);
 	fputs(", \"train_s\": ", out);
 	print_num(out, on ? r->ag[v].train_s : NAN);
 	fputs(", \"greedy_us_per_decision\": ", out);
@@ -648,6 +668,8 @@ static void print_json_row(FILE *out, const char *model, unsigned tasks,
 		print_num(out, a->train_s);
 		fputs(", \"us_per_decision\": ", out);
 		print_num(out, a->us_per_decision);
+		if (isfinite(a->us_per_decision_float))
+			print_float_figures(out, r, a);
 		fprintf(out, ", \"loaded\": %s, \"episodes\": %u, \"updates\": %llu, "
 			"\"train_every\": %u}", a->loaded ? "true" : "false", a->episodes,
 			(unsigned long long)a->updates, a->train_every);

@@ -26,12 +26,18 @@ struct ddpqn_train_opts {
 	const char *weights_dir;	/* NULL: never load or save */
 	int load, save;
 	uint64_t seed;
+	/* also score and time an int8 copy of the network (nn_quant.h) */
+	int quantized;
 };
 
 struct ddpqn_variant_result {
 	struct ddpqn_totals t;		/* greedy rollout of the final weights */
 	double train_s;			/* 0 when loaded */
 	double us_per_decision;		/* observe + forward + argmax + step */
+	/* quantized: t and us_per_decision are the int8 copy's, these the
+	 * float network's (same rollouts, timed interleaved) */
+	struct ddpqn_totals t_float;
+	double us_per_decision_float;
 	unsigned episodes, train_every;
 	uint64_t updates;
 	int loaded, saved;		/* saved: 0, 1 or -errno */

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "nn_file.h"
+#include "nn_quant.h"
 #include "nn_replay.h"
 
 struct dil_dros {
@@ -14,6 +15,7 @@ struct dil_dros {
 	uint32_t nf;			/* sample features */
 	uint32_t ns;			/* state: features, t one-hot, prev */
 	struct nn *net, *target;
+	struct nn_quant *q;	/* int8 copy of net (dil_dros_quantize) */
 	struct dil_costs costs;
 	float *state;			/* [ns]; features at [0, nf) */
 };
@@ -45,6 +47,7 @@ void dil_dros_free(struct dil_dros *d)
 		return;
 	nn_free(d->net);
 	nn_free(d->target);
+	nn_quant_free(d->q);
 	free(d->state);
 	free(d);
 }
@@ -282,12 +285,13 @@ out:
 	return rc;
 }
 
-int dil_dros_place(struct dil_dros *d, const struct dil_params *p,
-		   const struct dil_sample *s, uint8_t *place)
+/* The greedy roll-out, on the int8 copy when @quant. */
+static int place_by(struct dil_dros *d, const struct dil_params *p,
+		    const struct dil_sample *s, int quant, uint8_t *place)
 {
 	unsigned prev = DIL_LOCAL;
 
-	if (s->tasks != d->cfg.tasks)
+	if (s->tasks != d->cfg.tasks || (quant && !d->q))
 		return -EINVAL;
 	load_sample(d, p, s);
 	for (uint32_t t = 0; t < s->tasks; t++) {
@@ -295,7 +299,11 @@ int dil_dros_place(struct dil_dros *d, const struct dil_params *p,
 		int rc;
 
 		set_step(d, d->state, t, prev);
-		rc = nn_forward(d->net, d->state, 1, &q);
+		rc = 0;
+		if (quant)
+			nn_quant_forward(d->q, d->state, &q);
+		else
+			rc = nn_forward(d->net, d->state, 1, &q);
 		if (rc)
 			return rc;
 		prev = argmax3(q);
@@ -304,30 +312,59 @@ int dil_dros_place(struct dil_dros *d, const struct dil_params *p,
 	return 0;
 }
 
+int dil_dros_place(struct dil_dros *d, const struct dil_params *p,
+		   const struct dil_sample *s, uint8_t *place)
+{
+	return place_by(d, p, s, 0, place);
+}
+
+int dil_dros_quantize(struct dil_dros *d)
+{
+	return d->q ? nn_quant_update(d->q, d->net)
+		    : nn_quant_create(&d->q, d->net);
+}
+
 int dil_dros_save(struct dil_dros *d, const char *path)
 {
-	return nn_file_save(path, &d->net, 1);
+	return nn_file_save_quant(path, &d->net, 1, d->q ? NN_FILE_QUANT_INT8
+							 : NN_FILE_QUANT_NONE);
 }
 
 int dil_dros_load(struct dil_dros *d, const char *path)
 {
-	int rc = nn_file_load(path, &d->net, 1);
+	uint32_t quant;
+	int rc = nn_file_load_quant(path, &d->net, 1, &quant);
 
-	if (!rc)
-		nn_copy_params(d->target, d->net);
-	return rc;
+	if (rc)
+		return rc;
+	nn_copy_params(d->target, d->net);
+	return d->q || quant == NN_FILE_QUANT_INT8 ? dil_dros_quantize(d) : 0;
 }
 
 static int dros_decide(void *ctx, const struct dil_params *p,
 		       const struct dil_sample *s, uint8_t *place)
 {
-	return dil_dros_place(ctx, p, s, place);
+	return place_by(ctx, p, s, 0, place);
+}
+
+static int dros_decide_int8(void *ctx, const struct dil_params *p,
+			    const struct dil_sample *s, uint8_t *place)
+{
+	return place_by(ctx, p, s, 1, place);
 }
 
 int dil_scheme_dros(struct dil_dros *d, struct dil_scheme *out)
 {
+	return dil_scheme_dros_mode(d, 0, out);
+}
+
+int dil_scheme_dros_mode(struct dil_dros *d, int quant, struct dil_scheme *out)
+{
+	if (quant && !d->q)
+		return -EINVAL;
 	*out = (struct dil_scheme){
-		.name = "DROS", .ctx = d, .decide = dros_decide,
+		.name = "DROS", .ctx = d,
+		.decide = quant ? dros_decide_int8 : dros_decide,
 		.destroy = NULL,
 	};
 	return 0;

@@ -67,4 +67,13 @@ int dil_dros_load(struct dil_dros *d, const char *path);
 /* A scheme over @d (not owned). */
 int dil_scheme_dros(struct dil_dros *d, struct dil_scheme *out);
 
+/*
+ * int8 inference (nn_quant.h): an int8 copy of the Q-network, made or
+ * refreshed from the float one; save records it, loading an int8 file
+ * makes it. The scheme on it: dil_scheme_dros_mode(d, 1, out) (-EINVAL
+ * before dil_dros_quantize).
+ */
+int dil_dros_quantize(struct dil_dros *d);
+int dil_scheme_dros_mode(struct dil_dros *d, int quant, struct dil_scheme *out);
+
 #endif /* EDGESTEER_DIL_DROS_H */

@@ -104,7 +104,9 @@ static double clock_s(clockid_t id)
 	return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
-int dil_eval_run(const struct dil_scheme *sch, const struct dil_set *set,
+/* Scores the placements @place ([count][T]) of @set into @res (all but
+ * the timings). */
+static int score(const struct dil_set *set, const uint8_t *place,
 		 struct dil_eval_result *res)
 {
 	const struct dil_params *p = &set->params;
@@ -112,31 +114,16 @@ int dil_eval_run(const struct dil_scheme *sch, const struct dil_set *set,
 	struct dil_costs *c = malloc(sizeof(*c));
 	struct dil_costs *ct = malloc(sizeof(*ct));
 	struct dil_params pt = *p;
-	uint8_t *place = malloc(n * T);
 	double *regret = malloc(n * sizeof(double));
-	double t0, c0, sum = 0, time = 0, time_opt = 0, sum_opt = 0, sum_regret = 0;
+	double sum = 0, time = 0, time_opt = 0, sum_opt = 0, sum_regret = 0;
 	int rc;
 
 	pt.energy_weight = 0;
 	pt.price_radio = pt.price_edge = pt.price_wired = pt.price_cloud = 0;
-	if (!c || !ct || !place || !regret) {
+	if (!c || !ct || !regret) {
 		rc = -ENOMEM;
 		goto out;
 	}
-	t0 = clock_s(CLOCK_MONOTONIC);
-	c0 = clock_s(CLOCK_THREAD_CPUTIME_ID);
-	for (size_t i = 0; i < n; i++) {
-		struct dil_sample s;
-
-		dil_set_sample(set, i, &s);
-		rc = sch->decide(sch->ctx, p, &s, place + i * T);
-		if (rc)
-			goto out;
-	}
-	res->us_per_decision_cpu = (clock_s(CLOCK_THREAD_CPUTIME_ID) - c0) *
-				   1e6 / (double)n;
-	res->us_per_decision = (clock_s(CLOCK_MONOTONIC) - t0) * 1e6 /
-			       (double)n;
 	for (size_t i = 0; i < n; i++) {
 		const uint8_t *pl = place + i * T, *opt = dil_set_labels(set, i);
 		struct dil_sample s;
@@ -180,10 +167,85 @@ int dil_eval_run(const struct dil_scheme *sch, const struct dil_set *set,
 	rc = 0;
 out:
 	free(regret);
-	free(place);
 	free(ct);
 	free(c);
 	return rc;
+}
+
+/*
+ * Decides samples [from, to) with @sch into @place, adding the wall and
+ * thread CPU seconds to @wall and @cpu.
+ */
+static int decide_range(const struct dil_scheme *sch, const struct dil_set *set,
+			size_t from, size_t to, uint8_t *place, double *wall,
+			double *cpu)
+{
+	const size_t T = set->params.tasks;
+	const double t0 = clock_s(CLOCK_MONOTONIC);
+	const double c0 = clock_s(CLOCK_THREAD_CPUTIME_ID);
+
+	for (size_t i = from; i < to; i++) {
+		struct dil_sample s;
+		int rc;
+
+		dil_set_sample(set, i, &s);
+		rc = sch->decide(sch->ctx, &set->params, &s, place + i * T);
+		if (rc)
+			return rc;
+	}
+	*cpu += clock_s(CLOCK_THREAD_CPUTIME_ID) - c0;
+	*wall += clock_s(CLOCK_MONOTONIC) - t0;
+	return 0;
+}
+
+/* Interleaving block of dil_eval_run_pair: long enough that the clock
+ * reads cost nothing, short enough that both see the same load. */
+#define PAIR_BLOCK	256u
+
+int dil_eval_run_pair(const struct dil_scheme *a, const struct dil_scheme *b,
+		      const struct dil_set *set, struct dil_eval_result *ra,
+		      struct dil_eval_result *rb)
+{
+	const struct dil_scheme *sch[2] = { a, b };
+	struct dil_eval_result *res[2] = { ra, rb };
+	const size_t n = set->count, T = set->params.tasks;
+	uint8_t *place[2] = { malloc(n * T), b ? malloc(n * T) : NULL };
+	double wall[2] = { 0, 0 }, cpu[2] = { 0, 0 };
+	const unsigned ns = b ? 2 : 1;
+	int rc = -ENOMEM;
+
+	if (!place[0] || (b && !place[1]))
+		goto out;
+	for (size_t from = 0, blk = 0; from < n; from += PAIR_BLOCK, blk++) {
+		const size_t to = n - from < PAIR_BLOCK ? n : from + PAIR_BLOCK;
+
+		/* a then b on even blocks, b then a on odd ones */
+		for (unsigned k = 0; k < ns; k++) {
+			const unsigned w = (unsigned)(k ^ (blk & 1)) % ns;
+
+			rc = decide_range(sch[w], set, from, to, place[w],
+					  &wall[w], &cpu[w]);
+			if (rc)
+				goto out;
+		}
+	}
+	for (unsigned w = 0; w < ns; w++) {
+		rc = score(set, place[w], res[w]);
+		if (rc)
+			goto out;
+		res[w]->us_per_decision = wall[w] * 1e6 / (double)n;
+		res[w]->us_per_decision_cpu = cpu[w] * 1e6 / (double)n;
+	}
+out:
+	free(place[0]);
+	free(place[1]);
+	return rc;
+}
+
+int dil_eval_run(const struct dil_scheme *sch, const struct dil_set *set,
+		 struct dil_eval_result *res)
+{
+	return dil_eval_run_pair(sch, NULL, set, res, NULL);
 }
 
 double dil_eval_majority(const struct dil_set *set, unsigned *cls)

@@ -67,6 +67,14 @@ struct dil_eval_result {
  */
 int dil_eval_run(const struct dil_scheme *sch, const struct dil_set *set,
 		 struct dil_eval_result *res);
+/*
+ * The same for two schemes (@b may be NULL) on the same samples, decided
+ * in alternating blocks of 256 (a first, then b first), so that both
+ * timings see the same machine: a float network against its int8 copy.
+ */
+int dil_eval_run_pair(const struct dil_scheme *a, const struct dil_scheme *b,
+		      const struct dil_set *set, struct dil_eval_result *ra,
+		      struct dil_eval_result *rb);
 
 /*
  * Always the most frequent class of @set's optimal labels: its class and

@@ -9,11 +9,14 @@
 #include "dil_encode.h"
 #include "dil_solve.h"
 #include "nn_file.h"
+#include "nn_quant.h"
 
 struct dil_net {
 	struct dil_net_config cfg;
 	uint32_t nin, nout;
 	struct nn *net;
+	struct nn_quant *q;		/* int8 copy (dil_net_quantize) */
+	int use_quant;			/* dil_net_scores runs q */
 	struct dil_costs costs;		/* scratch: cost features, repair */
 	float x[6 * DIL_TASKS_MAX + 8];	/* one row of features */
 };
@@ -52,6 +55,7 @@ void dil_net_free(struct dil_net *n)
 	if (!n)
 		return;
 	nn_free(n->net);
+	nn_quant_free(n->q);
 	free(n);
 }
 
@@ -180,7 +184,8 @@ int dil_net_train(struct dil_net *n, const struct dil_set *set,
 	}
 	if (loss)
 		*loss = epoch_loss;
-	rc = 0;
+	/* an int8 copy follows the weights it serves */
+	rc = n->q ? nn_quant_update(n->q, n->net) : 0;
 out:
 	free(perm);
 	free(by);
@@ -190,28 +195,63 @@ out:
 	return rc;
 }
 
-int dil_net_scores(struct dil_net *n, const struct dil_params *p,
-		   const struct dil_sample *s, const float **y)
+/* One forward pass, by the int8 copy when @quant. */
+static int scores(struct dil_net *n, const struct dil_params *p,
+		  const struct dil_sample *s, int quant, const float **y)
 {
 	if (s->tasks != n->cfg.tasks)
 		return -EINVAL;
 	encode(n, p, s, n->x);
-	return nn_forward(n->net, n->x, 1, y);
+	if (!quant)
+		return nn_forward(n->net, n->x, 1, y);
+	nn_quant_forward(n->q, n->x, y);
+	return 0;
+}
+
+int dil_net_scores(struct dil_net *n, const struct dil_params *p,
+		   const struct dil_sample *s, const float **y)
+{
+	return scores(n, p, s, n->use_quant, y);
+}
+
+int dil_net_quantize(struct dil_net *n)
+{
+	return n->q ? nn_quant_update(n->q, n->net)
+		    : nn_quant_create(&n->q, n->net);
+}
+
+int dil_net_use_quantized(struct dil_net *n, int on)
+{
+	if (on && !n->q)
+		return -EINVAL;
+	n->use_quant = !!on;
+	return 0;
 }
 
 int dil_net_save(struct dil_net *n, const char *path)
 {
-	return nn_file_save(path, &n->net, 1);
+	return nn_file_save_quant(path, &n->net, 1, n->q ? NN_FILE_QUANT_INT8
+							 : NN_FILE_QUANT_NONE);
 }
 
 int dil_net_load(struct dil_net *n, const char *path)
 {
-	return nn_file_load(path, &n->net, 1);
+	uint32_t quant;
+	int rc = nn_file_load_quant(path, &n->net, 1, &quant);
+
+	if (rc)
+		return rc;
+	if (n->q || quant == NN_FILE_QUANT_INT8)
+		rc = dil_net_quantize(n);
+	if (!rc && quant == NN_FILE_QUANT_INT8)
+		n->use_quant = 1;
+	return rc;
 }
 
 struct net_scheme {
 	struct dil_net *n;
 	float margin;
+	int quant;
 };
 
 static int net_decide(void *ctx, const struct dil_params *p,
@@ -221,7 +261,7 @@ static int net_decide(void *ctx, const struct dil_params *p,
 	struct dil_net *n = ns->n;
 	uint8_t mask[DIL_TASKS_MAX];
 	const float *y;
-	int rc = dil_net_scores(n, p, s, &y);
+	int rc = scores(n, p, s, ns->quant, &y);
 
 	if (rc)
 		return rc;
@@ -239,12 +279,22 @@ static int net_decide(void *ctx, const struct dil_params *p,
 int dil_scheme_net(struct dil_net *n, const char *name, float margin,
 		   struct dil_scheme *out)
 {
-	struct net_scheme *ns = malloc(sizeof(*ns));
+	return dil_scheme_net_mode(n, name, margin, n->use_quant, out);
+}
 
+int dil_scheme_net_mode(struct dil_net *n, const char *name, float margin,
+			int quant, struct dil_scheme *out)
+{
+	struct net_scheme *ns;
+
+	if (quant && !n->q)
+		return -EINVAL;
+	ns = malloc(sizeof(*ns));
 	if (!ns)
 		return -ENOMEM;
 	ns->n = n;
 	ns->margin = margin;
+	ns->quant = quant;
 	*out = (struct dil_scheme){
 		.name = name, .ctx = ns, .decide = net_decide, .destroy = free,
 	};

@@ -66,8 +66,19 @@ int dil_net_train(struct dil_net *n, const struct dil_set *set,
 int dil_net_scores(struct dil_net *n, const struct dil_params *p,
 		   const struct dil_sample *s, const float **y);
 
+/*
+ * int8 inference (nn_quant.h): dil_net_quantize makes (or refreshes) an
+ * int8 copy of the network, which dil_net_train refreshes too;
+ * dil_net_use_quantized picks which one dil_net_scores runs (-EINVAL: not
+ * quantised yet). Training stays in float.
+ */
+int dil_net_quantize(struct dil_net *n);
+int dil_net_use_quantized(struct dil_net *n, int on);
+
 /* nn_file; load returns -EDOM when the file's shapes are not this net's,
- * -EBADMSG when corrupt (nn_file_strerror names them). */
+ * -EBADMSG when corrupt, -EILSEQ for a bad int8 section (nn_file_strerror
+ * names them). Save records the int8 quantisation when there is one;
+ * loading such a file quantises and turns quantised scores on. */
 int dil_net_save(struct dil_net *n, const char *path);
 int dil_net_load(struct dil_net *n, const char *path);
 
@@ -77,5 +88,9 @@ int dil_net_load(struct dil_net *n, const char *path);
  */
 int dil_scheme_net(struct dil_net *n, const char *name, float margin,
 		   struct dil_scheme *out);
+/* The same on the float (@quant 0) or int8 (1) network, whatever
+ * dil_net_use_quantized says; -EINVAL for int8 before dil_net_quantize. */
+int dil_scheme_net_mode(struct dil_net *n, const char *name, float margin,
+			int quant, struct dil_scheme *out);
 
 #endif /* EDGESTEER_DIL_NET_H */

@@ -203,12 +203,15 @@ static int parse_apps(struct dil_online *o, const cJSON *apps,
  * "decide": "dios" (default): the DIOS network of "weights" (default
  * dios_tT.nnw), a path relative to the profile's folder unless absolute;
  * every application must have the network's T. "dp": the exact DP.
+ * "quantized": true / false runs the network's int8 copy (nn_quant.h) or
+ * the float one; without it, what the weights file records.
  */
 static int load_net(struct dil_online *o, const cJSON *root, const char *path,
 		    char *err, size_t errlen)
 {
 	const cJSON *dec = cJSON_GetObjectItemCaseSensitive(root, "decide");
 	const cJSON *w = cJSON_GetObjectItemCaseSensitive(root, "weights");
+	const cJSON *q = cJSON_GetObjectItemCaseSensitive(root, "quantized");
 	uint32_t T = o->apps[0].tasks;
 	struct dil_net_config c;
 	char file[512], *copy;
@@ -225,6 +228,11 @@ static int load_net(struct dil_online *o, const cJSON *root, const char *path,
 		return 0;
 	if (w && !cJSON_IsString(w)) {
 		snprintf(err, errlen, "%s: weights: expected a file name", path);
+		return -EINVAL;
+	}
+	if (q && !cJSON_IsBool(q)) {
+		snprintf(err, errlen, "%s: quantized: expected true or false",
+			 path);
 		return -EINVAL;
 	}
 	for (size_t i = 1; i < o->napps; i++) {
@@ -252,6 +260,10 @@ static int load_net(struct dil_online *o, const cJSON *root, const char *path,
 	rc = dil_net_create(&o->net, &c);
 	if (!rc)
 		rc = dil_net_load(o->net, file);
+	if (!rc && cJSON_IsTrue(q))
+		rc = dil_net_quantize(o->net);
+	if (!rc && q)
+		rc = dil_net_use_quantized(o->net, cJSON_IsTrue(q));
 	if (rc)
 		snprintf(err, errlen, "%s: weights %s: %s", path, file,
 			 nn_file_strerror(rc));

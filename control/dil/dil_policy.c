@@ -21,6 +21,7 @@
 #include "dil_set.h"
 #include "dil_solve.h"
 #include "nn_file.h"
+#include "nn_quant.h"
 #include "policy.h"
 
 static void eval_usage(FILE *f)
@@ -64,6 +65,10 @@ static void eval_usage(FILE *f)
 "  --train              train the learned schemes even if weights exist\n"
 "  --save               write the weights trained here to DIR\n"
 "  --no-learned         score the baselines only\n"
+"  --quantized          also run the learned schemes on int8 copies of\n"
+"                       their networks (docs/dil.md, \"Quantised inference\"):\n"
+"                       the int8 figures under the usual names, the float\n"
+"                       ones from the same samples with a _float suffix\n"
 "  --features raw|cost  DIOS/SOS input (default cost; docs/dil.md)\n"
 "  --epochs N           DIOS/SOS training epochs (default 30)\n"
 "  --episodes N         DROS training episodes (default 60000)\n"
@@ -108,7 +113,7 @@ struct eval_opts {
 	int check_exhaustive;
 	int json;
 	const char *models;
-	int train, save, no_learned;
+	int train, save, no_learned, quantized;
 	enum dil_features features;
 	uint32_t epochs, episodes;
 	float margin;
@@ -144,7 +149,7 @@ static int parse_opts(int argc, char **argv, struct eval_opts *o, FILE *out)
 	enum { O_TASKS = 256, O_SAMPLES, O_SEED, O_SET, O_DEMOS_OUT,
 	       O_DEMOS_COUNT, O_DEMOS_IN, O_CHECK, O_JSON, O_HELP, O_MODELS,
 	       O_TRAIN, O_SAVE, O_NO_LEARNED, O_FEATURES, O_EPOCHS,
-	       O_EPISODES, O_MARGIN };
+	       O_EPISODES, O_MARGIN, O_QUANTIZED };
 	static const struct option longopts[] = {
 		{ "tasks", required_argument, NULL, O_TASKS },
 		{ "samples", required_argument, NULL, O_SAMPLES },
@@ -160,6 +165,7 @@ static int parse_opts(int argc, char **argv, struct eval_opts *o, FILE *out)
 		{ "train", no_argument, NULL, O_TRAIN },
 		{ "save", no_argument, NULL, O_SAVE },
 		{ "no-learned", no_argument, NULL, O_NO_LEARNED },
+		{ "quantized", no_argument, NULL, O_QUANTIZED },
 		{ "features", required_argument, NULL, O_FEATURES },
 		{ "epochs", required_argument, NULL, O_EPOCHS },
 		{ "episodes", required_argument, NULL, O_EPISODES },
@@ -243,6 +249,9 @@ static int parse_opts(int argc, char **argv, struct eval_opts *o, FILE *out)
 			break;
 		case O_NO_LEARNED:
 			o->no_learned = 1;
+			break;
+		case O_QUANTIZED:
+			o->quantized = 1;
 			break;
 		case O_FEATURES:
 			if (strcmp(optarg, "raw") && strcmp(optarg, "cost")) {
@@ -389,6 +398,18 @@ static int learned_demos(const struct eval_opts *o, const struct dil_params *p,
 	return rc;
 }
 
+/* int8 copy of learned scheme @k's network; errors reported here. */
+static int quantize_one(struct learned *L, unsigned k)
+{
+	int rc = k == L_DROS ? dil_dros_quantize(L->dros)
+			     : dil_net_quantize(L->net[k]);
+
+	if (rc)
+		fprintf(stderr, "error: dil: quantising %s: %s\n",
+			learned_names[k], strerror(-rc));
+	return rc;
+}
+
 /* Loads or trains scheme @k; errors are reported here. */
 static int learned_one(const struct eval_opts *o, const struct dil_params *p,
 		       struct learned *L, unsigned k, int use_files)
@@ -451,6 +472,9 @@ static int learned_one(const struct eval_opts *o, const struct dil_params *p,
 			learned_names[k], strerror(-rc));
 		return rc;
 	}
+	/* quantised before a save, so the file records it */
+	if (o->quantized && (rc = quantize_one(L, k)))
+		return rc;
 	if (!o->save)
 		return 0;
 	rc = k == L_DROS ? dil_dros_save(L->dros, path) :
@@ -464,6 +488,9 @@ static int learned_one(const struct eval_opts *o, const struct dil_params *p,
 struct scored {
 	const char *name;
 	struct dil_eval_result r;
+	/* --quantized: r is the int8 network's, rf the float one's */
+	int has_float;
+	struct dil_eval_result rf;
 };
 
 /* Shortest of %.15g / %.17g that reads back to the same double. */
@@ -492,6 +519,23 @@ static void put_str(FILE *out, const char *s)
 			fputc(ch, out);
 	}
 	fputc('"', out);
+}
+
+/* One scheme's figures, each name with @sfx appended. */
+static void put_figures(FILE *out, const struct dil_eval_result *r,
+			const char *sfx)
+{
+	fprintf(out, "\"accuracy%s\":%.6f,\"cost_ratio%s\":%.6f,"
+		"\"mean_cost%s\":%.6f,\"mean_time_s%s\":%.6f,"
+		"\"regret%s\":{\"mean\":%.6f,"
+		"\"median\":%.6f,\"p90\":%.6f,\"p99\":%.6f,"
+		"\"max\":%.6f},\"optimal_fraction%s\":%.6f,"
+		"\"us_per_decision%s\":%.4f,\"us_per_decision_cpu%s\":%.4f",
+		sfx, r->accuracy, sfx, r->cost_ratio, sfx, r->mean_cost, sfx,
+		r->mean_time_s, sfx, r->regret_mean, r->regret_p50,
+		r->regret_p90, r->regret_p99, r->regret_max, sfx,
+		r->optimal_fraction, sfx, r->us_per_decision, sfx,
+		r->us_per_decision_cpu);
 }
 
 static void print_json(FILE *out, const struct eval_opts *o,
@@ -535,22 +579,18 @@ static void print_json(FILE *out, const struct eval_opts *o,
 	}
 	fprintf(out, "\"schemes\":{");
 	for (size_t i = 0; i < nsc; i++) {
-		const struct dil_eval_result *r = &sc[i].r;
-
-		fprintf(out, "%s\"%s\":{\"accuracy\":%.6f,\"cost_ratio\":%.6f,"
-			"\"mean_cost\":%.6f,\"mean_time_s\":%.6f,"
-			"\"regret\":{\"mean\":%.6f,"
-			"\"median\":%.6f,\"p90\":%.6f,\"p99\":%.6f,"
-			"\"max\":%.6f},\"optimal_fraction\":%.6f,"
-			"\"us_per_decision\":%.4f,\"us_per_decision_cpu\":%.4f}",
-			i ? "," : "", sc[i].name, r->accuracy, r->cost_ratio,
-			r->mean_cost, r->mean_time_s, r->regret_mean,
-			r->regret_p50,
-			r->regret_p90, r->regret_p99, r->regret_max,
-			r->optimal_fraction, r->us_per_decision,
-			r->us_per_decision_cpu);
+		fprintf(out, "%s\"%s\":{", i ? "," : "", sc[i].name);
+		put_figures(out, &sc[i].r, "");
+		if (sc[i].has_float) {
+			fputc(',', out);
+			put_figures(out, &sc[i].rf, "_float");
+			fprintf(out, ",\"quantized\":\"int8\"");
+		}
+		fputc('}', out);
 	}
 	fputc('}', out);
+	if (o->quantized && L)
+		fprintf(out, ",\"quant_kernel\":\"%s\"", nn_quant_kernel());
 	if (L) {
 		fprintf(out, ",\"learned\":{");
 		for (unsigned k = 0; k < L_COUNT; k++) {
@@ -592,10 +632,17 @@ static void print_text(FILE *out, int from_file, const struct dil_set *set,
 		const struct dil_eval_result *r = &sc[i].r;
 
 		fprintf(out, "%-7s %9.4f %10.4f %9.4f %9.4f %9.4f %9.4f "
-			"%10.3f %8.3f\n", sc[i].name, r->accuracy,
+			"%10.3f %8.3f%s\n", sc[i].name, r->accuracy,
 			r->cost_ratio, r->regret_p50, r->regret_p90,
 			r->regret_p99, r->optimal_fraction, r->us_per_decision,
-			r->us_per_decision_cpu);
+			r->us_per_decision_cpu, sc[i].has_float ? "  int8" : "");
+		r = &sc[i].rf;
+		if (sc[i].has_float)
+			fprintf(out, "%-7s %9.4f %10.4f %9.4f %9.4f %9.4f %9.4f "
+				"%10.3f %8.3f  float\n", "", r->accuracy,
+				r->cost_ratio, r->regret_p50, r->regret_p90,
+				r->regret_p99, r->optimal_fraction,
+				r->us_per_decision, r->us_per_decision_cpu);
 	}
 	for (unsigned k = 0; L && k < L_COUNT; k++) {
 		if (L->source[k][0])
@@ -623,21 +670,37 @@ static int score_learned(const struct eval_opts *o, const struct dil_set *set,
 
 	for (unsigned k = 0; k < L_COUNT; k++) {
 		rc = learned_one(o, p, L, k, use_files);
+		if (!rc && o->quantized)
+			rc = quantize_one(L, k);
 		if (rc)
 			return 1;
 	}
 	for (unsigned k = 0; k < 4; k++) {
-		struct dil_scheme s;
+		struct dil_scheme s[2];	/* [0] int8 when --quantized */
+		const unsigned ns = o->quantized ? 2 : 1;
 
-		if (k == 3)
-			rc = dil_scheme_dros(L->dros, &s);
-		else
-			rc = dil_scheme_net(L->net[k == 2 ? L_SOS : L_DIOS],
-					    names[k], k == 1 ? o->margin : -1,
-					    &s);
+		for (unsigned m = 0; m < ns; m++) {
+			const int q = o->quantized && m == 0;
+
+			if (k == 3)
+				rc = dil_scheme_dros_mode(L->dros, q, &s[m]);
+			else
+				rc = dil_scheme_net_mode(
+					L->net[k == 2 ? L_SOS : L_DIOS],
+					names[k], k == 1 ? o->margin : -1, q,
+					&s[m]);
+			if (rc) {
+				if (m)
+					dil_scheme_destroy(&s[0]);
+				break;
+			}
+		}
 		if (!rc) {
-			rc = dil_eval_run(&s, set, &sc[*nsc].r);
-			dil_scheme_destroy(&s);
+			rc = dil_eval_run_pair(&s[0], ns > 1 ? &s[1] : NULL, set,
+					       &sc[*nsc].r, &sc[*nsc].rf);
+			sc[*nsc].has_float = ns > 1;
+			for (unsigned m = 0; m < ns; m++)
+				dil_scheme_destroy(&s[m]);
 		}
 		if (rc) {
 			fprintf(stderr, "error: dil: scoring %s: %s\n",
@@ -652,7 +715,7 @@ static int score_learned(const struct eval_opts *o, const struct dil_set *set,
 static int dil_eval(int argc, char **argv, FILE *out)
 {
 	struct eval_opts o = { 0 };
-	struct scored sc[12];
+	struct scored sc[12] = { 0 };
 	struct learned L = { 0 };
 	struct dil_set *set = NULL;
 	double shares[DIL_NLOC], majority_acc, gen_s, demos_s = 0, t0;

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include "nn_file.h"
+#include "nn_quant.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -56,6 +57,39 @@ static size_t net_bytes(struct nn *net, size_t *shape_bytes)
 	return *shape_bytes + 4 * np;
 }
 
+/* Bytes of one network's int8 quantisation section. */
+static size_t quant_bytes(struct nn *net)
+{
+	uint32_t sizes[NN_MAX_LAYERS + 1];
+	uint32_t nl = nn_shape(net, sizes, NULL);
+	size_t n = 0;
+
+	for (uint32_t l = 0; l < nl; l++)
+		n += 4 * (size_t)sizes[l + 1] + (size_t)sizes[l] * sizes[l + 1];
+	return n;
+}
+
+/* The widest layer's weight count: the scratch of a quantisation. */
+static size_t max_layer_weights(struct nn *const *nets, uint32_t nnets,
+				uint32_t *max_out)
+{
+	size_t m = 0;
+
+	*max_out = 0;
+	for (uint32_t k = 0; k < nnets; k++) {
+		uint32_t sizes[NN_MAX_LAYERS + 1];
+		uint32_t nl = nn_shape(nets[k], sizes, NULL);
+
+		for (uint32_t l = 0; l < nl; l++) {
+			if ((size_t)sizes[l] * sizes[l + 1] > m)
+				m = (size_t)sizes[l] * sizes[l + 1];
+			if (sizes[l + 1] > *max_out)
+				*max_out = sizes[l + 1];
+		}
+	}
+	return m;
+}
+
 static int write_all(int fd, const uint8_t *p, size_t n)
 {
 	while (n) {
@@ -98,16 +132,64 @@ out:
 	return rc;
 }
 
+/*
+ * Appends each net's int8 section: per layer the scales, then the
+ * weights [out][in], as nn_quant_weights gives them.
+ */
+static int put_quant(uint8_t **p, struct nn *const *nets, uint32_t nnets)
+{
+	uint32_t max_out;
+	size_t maxw = max_layer_weights(nets, nnets, &max_out);
+	float *scale = malloc(max_out * sizeof(float));
+	int8_t *w = malloc(maxw);
+
+	if (!scale || !w) {
+		free(scale);
+		free(w);
+		return -ENOMEM;
+	}
+	for (uint32_t k = 0; k < nnets; k++) {
+		uint32_t sizes[NN_MAX_LAYERS + 1];
+		uint32_t nl = nn_shape(nets[k], sizes, NULL);
+		const float *W = nn_params(nets[k], NULL);
+
+		for (uint32_t l = 0; l < nl; l++) {
+			const uint32_t in = sizes[l], out = sizes[l + 1];
+
+			nn_quant_weights(W, in, out, scale, w);
+			for (uint32_t o = 0; o < out; o++) {
+				uint32_t bits;
+
+				memcpy(&bits, &scale[o], 4);
+				put_u32(p, bits);
+			}
+			memcpy(*p, w, (size_t)in * out);
+			*p += (size_t)in * out;
+			W += (size_t)in * out + out;
+		}
+	}
+	free(scale);
+	free(w);
+	return 0;
+}
+
 int nn_file_save(const char *path, struct nn *const *nets, uint32_t nnets)
 {
-	size_t total = HDR_BYTES + 8, sb;
+	return nn_file_save_quant(path, nets, nnets, NN_FILE_QUANT_NONE);
+}
+
+int nn_file_save_quant(const char *path, struct nn *const *nets,
+		       uint32_t nnets, uint32_t quant)
+{
+	size_t total = HDR_BYTES + 4 + 8, sb;
 	uint8_t *buf, *p;
 	int rc;
 
-	if (!path || !nets || nnets == 0)
+	if (!path || !nets || nnets == 0 || quant > NN_FILE_QUANT_INT8)
 		return -EINVAL;
 	for (uint32_t k = 0; k < nnets; k++)
-		total += net_bytes(nets[k], &sb);
+		total += net_bytes(nets[k], &sb) +
+			 (quant == NN_FILE_QUANT_INT8 ? quant_bytes(nets[k]) : 0);
 	buf = malloc(total);
 	if (!buf)
 		return -ENOMEM;
@@ -138,6 +220,11 @@ int nn_file_save(const char *path, struct nn *const *nets, uint32_t nnets)
 			memcpy(&bits, &w[i], 4);
 			put_u32(&p, bits);
 		}
+	}
+	put_u32(&p, quant);
+	if (quant == NN_FILE_QUANT_INT8 && (rc = put_quant(&p, nets, nnets))) {
+		free(buf);
+		return rc;
 	}
 	put_u64(&p, fnv1a(buf, total - 8));
 
@@ -187,11 +274,75 @@ err_fd:
 	return rc;
 }
 
+/*
+ * The int8 section at @q (its length already checked) against the float
+ * parameters at @p: every scale positive and finite, every weight in
+ * −127..127, and the whole equal to quantising those parameters again.
+ * Returns 0, -EILSEQ or -ENOMEM.
+ */
+static int check_quant(const uint8_t *q, const uint8_t *p,
+		       struct nn *const *nets, uint32_t nnets)
+{
+	uint32_t max_out;
+	size_t maxw = max_layer_weights(nets, nnets, &max_out);
+	float *W = malloc(maxw * sizeof(float));
+	float *scale = malloc(max_out * sizeof(float));
+	int8_t *w = malloc(maxw);
+	int rc = -ENOMEM;
+
+	if (!W || !scale || !w)
+		goto out;
+	rc = -EILSEQ;
+	for (uint32_t k = 0; k < nnets; k++) {
+		uint32_t sizes[NN_MAX_LAYERS + 1];
+		uint32_t nl = nn_shape(nets[k], sizes, NULL);
+
+		for (uint32_t l = 0; l < nl; l++) {
+			const uint32_t in = sizes[l], out = sizes[l + 1];
+			const size_t n = (size_t)in * out;
+
+			for (size_t i = 0; i < n; i++, p += 4) {
+				uint32_t bits = get_u32(p);
+
+				memcpy(&W[i], &bits, 4);
+			}
+			p += 4 * (size_t)out;		/* biases stay float */
+			nn_quant_weights(W, in, out, scale, w);
+			for (uint32_t o = 0; o < out; o++, q += 4) {
+				uint32_t bits = get_u32(q);
+				float v;
+
+				memcpy(&v, &bits, 4);
+				if (!isfinite(v) || !(v > 0) ||
+				    memcmp(&v, &scale[o], 4))
+					goto out;
+			}
+			for (size_t i = 0; i < n; i++)
+				if ((int8_t)q[i] == -128 || (int8_t)q[i] != w[i])
+					goto out;
+			q += n;
+		}
+	}
+	rc = 0;
+out:
+	free(W);
+	free(scale);
+	free(w);
+	return rc;
+}
+
 int nn_file_load(const char *path, struct nn *const *nets, uint32_t nnets)
 {
+	return nn_file_load_quant(path, nets, nnets, NULL);
+}
+
+int nn_file_load_quant(const char *path, struct nn *const *nets,
+		       uint32_t nnets, uint32_t *quant)
+{
 	uint8_t *buf = NULL;
-	size_t len = 0, expect = HDR_BYTES + 8, sb;
-	const uint8_t *p;
+	size_t len = 0, expect = HDR_BYTES + 8, qbytes = 0, sb;
+	const uint8_t *p, *params, *end;
+	uint32_t version, q = NN_FILE_QUANT_NONE;
 	int rc;
 
 	if (!path || !nets || nnets == 0)
@@ -204,22 +355,29 @@ int nn_file_load(const char *path, struct nn *const *nets, uint32_t nnets)
 	    get_u64(buf + len - 8) != fnv1a(buf, len - 8))
 		goto out;
 	rc = -EPROTONOSUPPORT;
-	if (get_u32(buf + 8) != NN_FILE_VERSION)
+	version = get_u32(buf + 8);
+	if (version != 1 && version != NN_FILE_VERSION)
 		goto out;
 	rc = -EDOM;
 	if (get_u32(buf + 12) != nnets)
 		goto out;
-	for (uint32_t k = 0; k < nnets; k++)
+	for (uint32_t k = 0; k < nnets; k++) {
 		expect += net_bytes(nets[k], &sb);
-	if (expect != len)
-		goto out;
+		qbytes += quant_bytes(nets[k]);
+	}
+	if (version >= 2)
+		expect += 4;
+	/* the shapes first: a file of other shapes is -EDOM whatever its
+	 * quant word would be */
 	p = buf + HDR_BYTES;
+	end = buf + len - 8;
 	for (uint32_t k = 0; k < nnets; k++) {
 		uint32_t sizes[NN_MAX_LAYERS + 1];
 		enum nn_act acts[NN_MAX_LAYERS];
 		uint32_t nl = nn_shape(nets[k], sizes, acts);
 
-		if (get_u32(p) != nl)
+		if ((size_t)(end - p) < 4 * (2 * (size_t)nl + 2) ||
+		    get_u32(p) != nl)
 			goto out;
 		p += 4;
 		for (uint32_t l = 0; l <= nl; l++, p += 4)
@@ -229,21 +387,42 @@ int nn_file_load(const char *path, struct nn *const *nets, uint32_t nnets)
 			if (get_u32(p) != (uint32_t)acts[l])
 				goto out;
 	}
+	if (len < expect)
+		goto out;
+	params = p;
+	if (version >= 2) {
+		q = get_u32(buf + expect - 12);
+		rc = -EILSEQ;
+		if (q > NN_FILE_QUANT_INT8 ||
+		    (q == NN_FILE_QUANT_INT8 && len != expect + qbytes))
+			goto out;
+		if (q == NN_FILE_QUANT_INT8)
+			expect += qbytes;
+		rc = -EDOM;
+	}
+	if (expect != len)
+		goto out;
 	/*
 	 * A NaN or infinite weight (a diverged or forged file) would turn
 	 * every output of the network into NaN, and a policy's decisions with
 	 * it: refused like any corrupt file.
 	 */
 	rc = -EBADMSG;
-	for (const uint8_t *q = p; q < buf + len - 8; q += 4) {
+	end = buf + expect - 8 - qbytes * (q == NN_FILE_QUANT_INT8) -
+	      4 * (version >= 2);
+	for (const uint8_t *f = params; f < end; f += 4) {
 		float v;
-		uint32_t bits = get_u32(q);
+		uint32_t bits = get_u32(f);
 
 		memcpy(&v, &bits, 4);
 		if (!isfinite(v))
 			goto out;
 	}
+	if (q == NN_FILE_QUANT_INT8 &&
+	    (rc = check_quant(end + 4, params, nets, nnets)))
+		goto out;
 	/* Everything checked: only now overwrite the networks. */
+	p = params;
 	for (uint32_t k = 0; k < nnets; k++) {
 		size_t np;
 		float *w = nn_params(nets[k], &np);
@@ -254,6 +433,8 @@ int nn_file_load(const char *path, struct nn *const *nets, uint32_t nnets)
 			memcpy(&w[i], &bits, 4);
 		}
 	}
+	if (quant)
+		*quant = q;
 	rc = 0;
 out:
 	free(buf);
@@ -270,6 +451,9 @@ const char *nn_file_strerror(int rc)
 		return "weights file version not supported";
 	case -EDOM:
 		return "weights do not fit: other network count or shapes";
+	case -EILSEQ:
+		return "weights file quantisation section unknown, truncated or "
+		       "not the quantisation of its float weights";
 	default:
 		return strerror(rc < 0 ? -rc : rc);
 	}

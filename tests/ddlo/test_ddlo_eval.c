@@ -3,6 +3,9 @@
  * The eval command end to end on a small synthetic run: its JSON carries
  * the figures with sane values, the decisions file re-scores to the
  * reported gain ratio, and bad command lines are refused with exit 2.
+ * --quantized reports the int8 figures under the usual names and the
+ * float ones with _float, the latter equal to a plain run's, and saves a
+ * weights file that records the quantisation.
  */
 #include <cjson/cJSON.h>
 #include <errno.h>
@@ -17,6 +20,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "ddlo.h"
 #include "ddlo_data.h"
 #include "ddlo_policy.h"
 
@@ -102,6 +106,96 @@ static void test_eval_json_and_decisions(void **state)
 	rmdir(dir);
 }
 
+/* Runs the eval on @argv; returns its parsed JSON. */
+static cJSON *eval_json(int argc, char **argv)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *out = open_memstream(&buf, &len);
+	cJSON *j;
+
+	assert_non_null(out);
+	assert_int_equal(ddlo_eval(argc, argv, out), 0);
+	fclose(out);
+	j = cJSON_ParseWithLengthOpts(buf, len, NULL, 0);
+	assert_non_null(j);
+	free(buf);
+	return j;
+}
+
+static void test_eval_quantized(void **state)
+{
+	char dir[] = "/tmp/ddlo_quant_test.XXXXXX", w[64];
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(w, sizeof(w), "%s/w.nnw", dir);
+	char *plain[] = { "ddlo", "--synthetic", "3", "--rows", "1500", "--k", "3",
+			  "--seed", "5", "--json", NULL };
+	char *quant[] = { "ddlo", "--synthetic", "3", "--rows", "1500", "--k", "3",
+			  "--seed", "5", "--json", "--quantized", "--save", w,
+			  NULL };
+	cJSON *p = eval_json(10, plain), *q = eval_json(13, quant);
+	static const char *const both[] = {
+		"gain_ratio", "gain_ratio_vs_equal_optimum", "q_mean",
+		"us_per_decision", "us_per_decision_p50",
+	};
+
+	for (size_t i = 0; i < sizeof(both) / sizeof(both[0]); i++) {
+		char name[64];
+
+		snprintf(name, sizeof(name), "%s_float", both[i]);
+		assert_true(num(q, both[i]) > 0);
+		assert_true(num(q, name) > 0);
+		assert_null(cJSON_GetObjectItemCaseSensitive(p, name));
+	}
+	/* the float side learns and decides as a plain run does */
+	assert_float_equal(num(q, "gain_ratio_float"), num(p, "gain_ratio"), 1e-12);
+	assert_float_equal(num(q, "q_mean_float"), num(p, "q_mean"), 1e-9);
+	/* int8 decides close to float (the benchmark holds the 0.2 pp) */
+	assert_true(fabs(num(q, "gain_ratio") - num(q, "gain_ratio_float")) < 0.02);
+	assert_true(num(q, "decisions_differing") <= num(q, "measured_rows"));
+	assert_string_equal(cJSON_GetObjectItemCaseSensitive(q, "quantized")->valuestring,
+			    "int8");
+
+	/* the saved file records the quantisation; loading it turns it on */
+	struct ddlo_config c;
+	struct ddlo *d;
+
+	ddlo_config_default(&c, 9, 3);
+	assert_int_equal(ddlo_create(&d, &c), 0);
+	assert_int_equal(ddlo_use_quantized(d, 1), -EINVAL);
+	assert_int_equal(ddlo_load(d, w), 0);
+	assert_int_equal(ddlo_use_quantized(d, 1), 0);
+	ddlo_free(d);
+
+	/* online: --policy-args quantized=0|1, over a file's own say */
+	static const struct {
+		const char *args;
+		int rc;
+	} online[] = {
+		{ "quantized=1", 0 }, { "quantized=0", 0 },
+		{ "quantized=yes", -EINVAL }, { "wds=3,tasks=3,k=3,weights=", 0 },
+		{ "wds=3,tasks=3,k=3,quantized=0,weights=", 0 },
+	};
+
+	for (size_t i = 0; i < sizeof(online) / sizeof(online[0]); i++) {
+		char args[200];
+		void *st = NULL;
+		const char *a = online[i].args;
+
+		snprintf(args, sizeof(args), "%s%s", a,
+			 a[strlen(a) - 1] == '=' ? w : "");
+		assert_int_equal(ddlo_policy.create(&st, args), online[i].rc);
+		if (st)
+			ddlo_policy.destroy(st);
+	}
+	cJSON_Delete(p);
+	cJSON_Delete(q);
+	unlink(w);
+	rmdir(dir);
+}
+
 static void test_eval_usage_errors(void **state)
 {
 	static const char *const bad[][6] = {
@@ -130,6 +224,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_eval_json_and_decisions),
+		cmocka_unit_test(test_eval_quantized),
 		cmocka_unit_test(test_eval_usage_errors),
 	};
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# `edgesteerctl policy eval --policy ddpqn`: help, JSON shape, exit codes and
+# `edgesteerctl policy eval --policy ddpqn`: help, JSON shape, --quantized, exit codes and
 # error messages naming the file and line. Usage: test_ddpqn_cli.sh EDGESTEERCTL
 set -euo pipefail
 ctl=$1
@@ -64,6 +64,27 @@ s, l = (json.load(open(f))["results"][0]["agents"]["ddpqn"] for f in sys.argv[1:
 assert not s["loaded"] and l["loaded"] and l["train_s"] == 0
 assert s["objective"] == l["objective"]
 PY
+# --quantized: the int8 copy's figures under the usual names, the float
+# ones (= the plain run's) with _float; its saved file records the int8
+# section (larger than the float file).
+"$ctl" policy eval --policy ddpqn --model alexnet --tasks 1 --json --ls-evals 100 \
+	--random-samples 2 --variants ddpqn --weights-dir "$tmp/w" --quantized \
+	>"$tmp/quant.json" || fail "--quantized exit status"
+python3 - "$tmp/load.json" "$tmp/quant.json" <<'PY' || fail "--quantized report"
+import json, sys
+l, q = (json.load(open(f))["results"][0] for f in sys.argv[1:])
+a = q["agents"]["ddpqn"]
+assert a["quantized"] == "int8" and q["quantized"] == "int8"
+assert a["objective_float"] == l["agents"]["ddpqn"]["objective"]
+assert a["objective"] > 0 and a["us_per_decision"] > 0 and a["us_per_decision_float"] > 0
+assert "objective_float" not in l["agents"]["ddpqn"]
+PY
+mkdir "$tmp/wq"
+"$ctl" policy eval --policy ddpqn --model alexnet --tasks 1 --json --ls-evals 100 \
+	--random-samples 2 --variants ddpqn --episodes 20 --weights-dir "$tmp/wq" --save-weights \
+	--quantized >/dev/null || fail "--quantized --save-weights exit status"
+[ "$(stat -c %s "$tmp/wq/ddpqn-alexnet-1.nnw")" -gt "$(stat -c %s "$tmp/w/ddpqn-alexnet-1.nnw")" ] ||
+	fail "--quantized --save-weights: no int8 section"
 # Another training seed never takes the saved (seed 1) weights, nor saves.
 sum1=$(md5sum <"$tmp/w/ddpqn-alexnet-1.nnw")
 "$ctl" policy eval --policy ddpqn --model alexnet --tasks 1 --json --ls-evals 100 \

@@ -7,6 +7,9 @@
  * corrupt or truncated file is refused and changes nothing; DROS learns
  * from rewards to beat random placement; the eval command trains, saves,
  * then loads what it saved; the online policy decides with the network.
+ * int8 inference: the pair harness scores each scheme as it scores it
+ * alone, the int8 DIOS stays close to float, its weights file records the
+ * quantisation, and eval --quantized reports both under their names.
  * The full training and its figures are the 'dil' benchmark.
  */
 #include <errno.h>
@@ -383,6 +386,127 @@ static void test_eval_command_learned(void **state)
 	assert_int_equal(unlink(file), 0);
 }
 
+/* The int8 copy of DIOS against its float self, through the pair harness. */
+static void test_quantized_dios(void **state)
+{
+	struct dil_eval_result f, q, fp, qp;
+	struct dil_scheme s[2];
+	struct dil_net *back;
+	struct dil_net_config c;
+
+	(void)state;
+	assert_int_equal(dil_scheme_net_mode(F.dios, "DIOS", -1, 1, &s[0]),
+			 -EINVAL);
+	assert_int_equal(dil_net_use_quantized(F.dios, 1), -EINVAL);
+	assert_int_equal(dil_net_quantize(F.dios), 0);
+	assert_int_equal(dil_scheme_net_mode(F.dios, "DIOS", -1, 1, &s[0]), 0);
+	eval_scheme(&s[0], &q);
+	assert_int_equal(dil_scheme_net_mode(F.dios, "DIOS", -1, 0, &s[0]), 0);
+	eval_scheme(&s[0], &f);
+	assert_int_equal(dil_scheme_net_mode(F.dios, "DIOS", -1, 1, &s[0]), 0);
+	assert_int_equal(dil_scheme_net_mode(F.dios, "DIOS", -1, 0, &s[1]), 0);
+	assert_int_equal(dil_eval_run_pair(&s[0], &s[1], F.test, &qp, &fp), 0);
+	dil_scheme_destroy(&s[0]);
+	dil_scheme_destroy(&s[1]);
+	/* interleaving changes the timings only */
+	assert_true(qp.accuracy == q.accuracy && qp.mean_cost == q.mean_cost);
+	assert_true(fp.accuracy == f.accuracy && fp.mean_cost == f.mean_cost);
+	print_message("DIOS (short training): accuracy int8 %.4f, float %.4f\n",
+		      q.accuracy, f.accuracy);
+	assert_true(fabs(q.accuracy - f.accuracy) < 0.01);
+	/* the file records it; loading it runs int8 */
+	assert_int_equal(dil_net_save(F.dios, F.path), 0);
+	dil_net_config_dios(&c, 6);
+	assert_int_equal(dil_net_create(&back, &c), 0);
+	assert_int_equal(dil_net_load(back, F.path), 0);
+	assert_int_equal(dil_scheme_net(back, "DIOS", -1, &s[0]), 0);
+	eval_scheme(&s[0], &qp);
+	assert_true(qp.accuracy == q.accuracy && qp.mean_cost == q.mean_cost);
+	dil_net_free(back);
+	assert_int_equal(dil_net_use_quantized(F.dios, 0), 0);
+}
+
+/* eval --quantized: both figures per learned scheme, float = plain run */
+static void test_eval_quantized(void **state)
+{
+	const char *quant[] = { "--samples", "600", "--demos-count", "3000",
+				"--epochs", "3", "--episodes", "800",
+				"--models", F.dir, "--train", "--quantized",
+				"--json", NULL };
+	const char *plain[] = { "--samples", "600", "--demos-count", "3000",
+				"--epochs", "3", "--episodes", "800",
+				"--models", F.dir, "--train", "--json", NULL };
+	static const char *const learned[] = { "DIOS", "DIOS+DP", "SOS",
+					       "DROS" };
+	static const char *const names[] = { "accuracy", "cost_ratio",
+					     "us_per_decision",
+					     "us_per_decision_cpu" };
+	char *tq = NULL, *tp = NULL;
+	cJSON *a, *b;
+
+	(void)state;
+	assert_int_equal(run_eval(quant, &tq), 0);
+	assert_int_equal(run_eval(plain, &tp), 0);
+	a = cJSON_Parse(tq);
+	b = cJSON_Parse(tp);
+	assert_non_null(a);
+	assert_non_null(b);
+	for (size_t k = 0; k < 4; k++)
+		for (size_t n = 0; n < 4; n++) {
+			char fl[64];
+
+			snprintf(fl, sizeof(fl), "%s_float", names[n]);
+			assert_true(cJSON_IsNumber(path_of(a, "schemes", learned[k],
+							   names[n])));
+			assert_true(cJSON_IsNumber(path_of(a, "schemes", learned[k],
+							   fl)));
+			assert_null(path_of(b, "schemes", learned[k], fl));
+		}
+	/* the float side is the plain run's; baselines have no _float */
+	assert_true(path_of(a, "schemes", "DIOS", "accuracy_float")->valuedouble ==
+		    path_of(b, "schemes", "DIOS", "accuracy")->valuedouble);
+	assert_null(path_of(a, "schemes", "GOS", "accuracy_float"));
+	assert_string_equal(cJSON_GetStringValue(path_of(a, "schemes", "DIOS",
+							 "quantized")), "int8");
+	cJSON_Delete(a);
+	cJSON_Delete(b);
+	free(tq);
+	free(tp);
+}
+
+/* Online: the profile's "quantized" (after test_quantized_dios saved an
+ * int8 file at F.path). */
+static void test_online_quantized(void **state)
+{
+	static const struct {
+		const char *q;
+		int rc;
+	} cases[] = {
+		{ "", 0 }, { ",\"quantized\":true", 0 },
+		{ ",\"quantized\":false", 0 }, { ",\"quantized\":1", -EINVAL },
+	};
+	const struct ctl_policy_ops *ops = ctl_policy_find("dil");
+	char prof[320];
+
+	(void)state;
+	snprintf(prof, sizeof(prof), "%s/q.json", F.dir);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		FILE *f = fopen(prof, "w");
+		void *st = NULL;
+
+		assert_non_null(f);
+		fprintf(f, "{\"dil_apps\":1,\"weights\":\"w.nnw\"%s,\"apps\":"
+			"[{\"app\":3,\"work_cycles\":[2e8,9e8,6e8,1e8,8e8,3e8],"
+			"\"data_bytes\":[1.5e6,4e5,9e5,1.8e6,3e5,6e5,2.5e5]}]}",
+			cases[i].q);
+		fclose(f);
+		assert_int_equal(ops->create(&st, prof), cases[i].rc);
+		if (st)
+			ops->destroy(st);
+	}
+	unlink(prof);
+}
+
 /*
  * Online: the policy decides with one forward pass of the network in the
  * profile's weights, each sub-task at its best-scored location with a
@@ -471,6 +595,10 @@ int main(void)
 		cmocka_unit_test(test_dros_learns),
 		cmocka_unit_test(test_eval_command_learned),
 		cmocka_unit_test(test_online_network),
+		/* last: they give F.dios an int8 copy, which its saves record */
+		cmocka_unit_test(test_quantized_dios),
+		cmocka_unit_test(test_eval_quantized),
+		cmocka_unit_test(test_online_quantized),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

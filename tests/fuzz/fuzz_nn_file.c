@@ -5,7 +5,9 @@
  * Each input is loaded as it is, then again with its size field and FNV
  * checksum made right, so the fuzzer gets past the checksum to the shape
  * checks. A refused file must leave the networks as they were; an accepted
- * one holds finite weights only.
+ * one holds finite weights only, and reports a known quantisation. Seeds:
+ * the shipped version 1 file and generated version 2 files with and
+ * without an int8 section (fuzz_seeds.c).
  */
 #include <errno.h>
 #include <math.h>
@@ -37,14 +39,18 @@ static void load_check(const uint8_t *data, size_t size, struct nn *const *nets,
 	size_t np;
 	const float *w = nn_params(nets[0], &np);
 	float *before = malloc(np * sizeof(*w));
+	uint32_t quant = 99;
 	int rc;
 
 	if (!before)
 		abort();
 	memcpy(before, w, np * sizeof(*w));
-	rc = nn_file_load(fuzz_file(data, size), nets, nnets);
-	if (rc && rc != -EBADMSG && rc != -EPROTONOSUPPORT && rc != -EDOM)
+	rc = nn_file_load_quant(fuzz_file(data, size), nets, nnets, &quant);
+	if (rc && rc != -EBADMSG && rc != -EPROTONOSUPPORT && rc != -EDOM &&
+	    rc != -EILSEQ)
 		abort();
+	if (rc ? quant != 99 : quant > NN_FILE_QUANT_INT8)
+		abort();		/* quant reported wrongly */
 	if (rc && memcmp(before, w, np * sizeof(*w)))
 		abort();		/* a refused file changed a network */
 	for (size_t i = 0; !rc && i < np; i++)

@@ -52,6 +52,9 @@ static void nn_seeds(void)
 	nn_init(net, &rng, 0.5f);
 	snprintf(p, sizeof(p), "%s/nn_file/small-2-3-2.nnw", out);
 	need(nn_file_save(p, &net, 1), p);
+	/* the same with its int8 quantisation section (format version 2) */
+	snprintf(p, sizeof(p), "%s/nn_file/small-2-3-2-int8.nnw", out);
+	need(nn_file_save_quant(p, &net, 1, NN_FILE_QUANT_INT8), p);
 	nn_free(net);
 }
 
