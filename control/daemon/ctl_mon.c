@@ -1,0 +1,265 @@
+/* SPDX-License-Identifier: MIT */
+#include "ctl_mon.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "fp_mon.h"
+
+/* What is known of one server or one (app, layer). */
+struct ctl_mon_est {
+	struct fp_msg_mon_rec last;	/* the cumulative record last read */
+	double est_us;			/* EWMA of epoch means, 0 = never measured */
+	double pred_us;			/* est_us when the decisions were made */
+	uint64_t tasks;			/* measured since the daemon started */
+	uint64_t lost;
+	uint32_t open;			/* tasks open now (queue depth) */
+	uint32_t epoch_tasks;
+	double epoch_mean_us;
+	int used;			/* an (app, layer) slot */
+};
+
+struct ctl_mon {
+	struct ctl_mon_cfg cfg;
+	struct ctl_mon_est srv[FP_MSG_NSERVERS];
+	struct ctl_mon_est al[FP_MON_NAL];
+	uint64_t epochs, drifts, rebases;
+	uint64_t epoch_tasks;
+	double meas_us, pred_us;	/* this epoch, over the servers' tasks */
+	uint32_t over_ms;		/* how long drift has held */
+	char last_why[256];
+};
+
+int ctl_mon_create(const struct ctl_mon_cfg *cfg, struct ctl_mon **out)
+{
+	struct ctl_mon *m;
+
+	if (cfg->alpha < 0 || cfg->alpha > 1)
+		return -EINVAL;
+	m = calloc(1, sizeof(*m));
+	if (!m)
+		return -ENOMEM;
+	m->cfg = *cfg;
+	if (m->cfg.alpha == 0)
+		m->cfg.alpha = 0.5;
+	if (!m->cfg.margin_pct)
+		m->cfg.margin_pct = 50;
+	if (!m->cfg.hold_ms)
+		m->cfg.hold_ms = 300;
+	if (!m->cfg.floor_us)
+		m->cfg.floor_us = 1000;
+	if (!m->cfg.min_tasks)
+		m->cfg.min_tasks = 5;
+	*out = m;
+	return 0;
+}
+
+void ctl_mon_free(struct ctl_mon *m)
+{
+	free(m);
+}
+
+static uint64_t since(uint64_t now, uint64_t then)
+{
+	/* a restarted fast path counts from 0 again: never negative */
+	return now >= then ? now - then : now;
+}
+
+/* Takes record @r (cumulative) into @e: this epoch's counts and the estimate. */
+static void take(struct ctl_mon_est *e, const struct fp_msg_mon_rec *r, double alpha)
+{
+	uint64_t done = since(r->done, e->last.done);
+	uint64_t sum = r->done >= e->last.done ? r->lat_sum_us - e->last.lat_sum_us
+					       : r->lat_sum_us;
+
+	e->epoch_tasks = (uint32_t)done;
+	e->epoch_mean_us = done ? (double)sum / (double)done : 0;
+	e->tasks += done;
+	e->lost += since(r->lost, e->last.lost);
+	e->open = (uint32_t)(r->opened - r->done - r->lost - r->evicted);
+	if (done)
+		e->est_us = e->est_us > 0 ? (1 - alpha) * e->est_us + alpha * e->epoch_mean_us
+					  : e->epoch_mean_us;
+	e->last = *r;
+}
+
+static struct ctl_mon_est *al_slot(struct ctl_mon *m, uint16_t app, uint16_t layer)
+{
+	for (int i = 0; i < FP_MON_NAL; i++)
+		if (m->al[i].used && m->al[i].last.app == app && m->al[i].last.layer == layer)
+			return &m->al[i];
+	for (int i = 0; i < FP_MON_NAL; i++)
+		if (!m->al[i].used) {
+			m->al[i].used = 1;
+			m->al[i].last.app = app;
+			m->al[i].last.layer = layer;
+			return &m->al[i];
+		}
+	return NULL;
+}
+
+/*
+ * This epoch's measured and predicted mean over the servers' tasks; a
+ * server measured for the first time predicts what it measured.
+ */
+static void judge(struct ctl_mon *m, uint32_t nservers)
+{
+	double sum = 0, pred = 0;
+	uint64_t n = 0;
+
+	for (uint32_t s = 0; s < nservers; s++) {
+		struct ctl_mon_est *e = &m->srv[s];
+
+		if (!e->epoch_tasks)
+			continue;
+		if (e->pred_us <= 0)
+			e->pred_us = e->epoch_mean_us;
+		n += e->epoch_tasks;
+		sum += e->epoch_mean_us * e->epoch_tasks;
+		pred += e->pred_us * e->epoch_tasks;
+	}
+	m->epoch_tasks = n;
+	m->meas_us = n ? sum / (double)n : 0;
+	m->pred_us = n ? pred / (double)n : 0;
+}
+
+/* The server whose tasks moved the mean most, for the log. */
+static uint32_t worst_server(const struct ctl_mon *m, uint32_t nservers)
+{
+	double worst = -1;
+	uint32_t w = 0;
+
+	for (uint32_t s = 0; s < nservers; s++) {
+		const struct ctl_mon_est *e = &m->srv[s];
+		double off = fabs(e->epoch_mean_us - e->pred_us) * e->epoch_tasks;
+
+		if (e->epoch_tasks && off > worst) {
+			worst = off;
+			w = s;
+		}
+	}
+	return w;
+}
+
+static void log_epoch(const struct ctl_mon *m, const struct es_policy *cur, int drift)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	fprintf(m->cfg.log, "{\"mono\": %.3f, \"table_epoch\": %llu, \"tasks\": %llu, "
+		"\"mean_us\": %.0f, \"pred_us\": %.0f, \"over_ms\": %u, \"drift\": %d, "
+		"\"servers\": [", (double)t.tv_sec + t.tv_nsec / 1e9,
+		(unsigned long long)cur->epoch, (unsigned long long)m->epoch_tasks,
+		m->meas_us, m->pred_us, m->over_ms, drift);
+	for (uint32_t s = 0; s < cur->nservers; s++) {
+		const struct ctl_mon_est *e = &m->srv[s];
+
+		fprintf(m->cfg.log, "%s{\"name\": \"%s\", \"tasks\": %u, \"mean_us\": %.0f, "
+			"\"est_us\": %.0f, \"open\": %u}", s ? ", " : "", cur->servers[s].name,
+			e->epoch_tasks, e->epoch_mean_us, e->est_us, e->open);
+	}
+	fputs("]}\n", m->cfg.log);
+	fflush(m->cfg.log);
+}
+
+int ctl_mon_epoch(struct ctl_mon *m, const struct fp_msg_mon_rec *recs, size_t n,
+		  uint32_t period_ms, const struct es_policy *cur,
+		  struct ctl_server_obs *obs, char *why, size_t why_len)
+{
+	uint32_t nservers = cur->nservers < FP_MSG_NSERVERS ? cur->nservers : FP_MSG_NSERVERS;
+	double off, margin;
+	int drift = 0;
+
+	m->epochs++;
+	for (uint32_t s = 0; s < FP_MSG_NSERVERS; s++)
+		m->srv[s].epoch_tasks = 0;
+	for (size_t i = 0; i < n; i++) {
+		const struct fp_msg_mon_rec *r = &recs[i];
+		struct ctl_mon_est *e = r->kind == FP_MON_SERVER ? &m->srv[r->server]
+				      : r->kind == FP_MON_APP_LAYER ? al_slot(m, r->app, r->layer)
+				      : NULL;
+
+		if (e)
+			take(e, r, m->cfg.alpha);
+	}
+	for (uint32_t s = 0; s < nservers; s++) {
+		obs[s].latency_us = (uint32_t)lround(m->srv[s].est_us);
+		obs[s].queue_depth = m->srv[s].open;
+	}
+	judge(m, nservers);
+	if (n && m->epoch_tasks >= m->cfg.min_tasks) {
+		off = fabs(m->meas_us - m->pred_us);
+		margin = m->pred_us * m->cfg.margin_pct / 100.0;
+		if (off > margin && off > m->cfg.floor_us)
+			m->over_ms += period_ms;
+		else
+			m->over_ms = 0;
+	}
+	if (m->over_ms && m->over_ms >= m->cfg.hold_ms) {
+		uint32_t w = worst_server(m, nservers);
+
+		drift = 1;
+		m->drifts++;
+		snprintf(m->last_why, sizeof(m->last_why),
+			 "mean task latency %.0f us against %.0f us predicted (%+.0f%%, margin "
+			 "%u%%) for %u ms; most off: %s, %.0f us against %.0f us over %u tasks",
+			 m->meas_us, m->pred_us, 100.0 * (m->meas_us - m->pred_us) / m->pred_us,
+			 m->cfg.margin_pct, m->over_ms, cur->servers[w].name,
+			 m->srv[w].epoch_mean_us, m->srv[w].pred_us, m->srv[w].epoch_tasks);
+		snprintf(why, why_len, "%s", m->last_why);
+	}
+	if (m->cfg.log)
+		log_epoch(m, cur, drift);
+	return drift;
+}
+
+void ctl_mon_rebase(struct ctl_mon *m)
+{
+	for (int s = 0; s < FP_MSG_NSERVERS; s++)
+		m->srv[s].pred_us = m->srv[s].est_us;
+	for (int i = 0; i < FP_MON_NAL; i++)
+		m->al[i].pred_us = m->al[i].est_us;
+	m->over_ms = 0;
+	m->rebases++;
+}
+
+static void write_est(FILE *f, const struct ctl_mon_est *e)
+{
+	fprintf(f, "\"est_us\": %.0f, \"pred_us\": %.0f, \"tasks\": %llu, \"lost\": %llu, "
+		"\"open\": %u, \"epoch_tasks\": %u, \"epoch_mean_us\": %.0f, "
+		"\"bytes_up\": %llu, \"bytes_down\": %llu }", e->est_us, e->pred_us,
+		(unsigned long long)e->tasks, (unsigned long long)e->lost, e->open,
+		e->epoch_tasks, e->epoch_mean_us, (unsigned long long)e->last.bytes_up,
+		(unsigned long long)e->last.bytes_down);
+}
+
+void ctl_mon_write_json(const struct ctl_mon *m, const struct es_policy *cur, FILE *f)
+{
+	int first = 1;
+
+	fprintf(f, "\"monitor\": { \"epochs\": %llu, \"alpha\": %.3f, \"margin_pct\": %u, "
+		"\"hold_ms\": %u, \"floor_us\": %u, \"epoch_tasks\": %llu, \"mean_us\": %.0f, "
+		"\"pred_us\": %.0f, \"over_ms\": %u, \"drifts\": %llu, \"rebases\": %llu, "
+		"\"last_drift\": \"%s\",\n    \"servers\": [",
+		(unsigned long long)m->epochs, m->cfg.alpha, m->cfg.margin_pct, m->cfg.hold_ms,
+		m->cfg.floor_us, (unsigned long long)m->epoch_tasks, m->meas_us, m->pred_us,
+		m->over_ms, (unsigned long long)m->drifts, (unsigned long long)m->rebases,
+		m->last_why);
+	for (uint32_t s = 0; s < cur->nservers && s < FP_MSG_NSERVERS; s++) {
+		fprintf(f, "%s\n      { \"name\": \"%s\", ", s ? "," : "", cur->servers[s].name);
+		write_est(f, &m->srv[s]);
+	}
+	fputs(" ],\n    \"app_layers\": [", f);
+	for (int i = 0; i < FP_MON_NAL; i++) {
+		if (!m->al[i].used)
+			continue;
+		fprintf(f, "%s\n      { \"app\": %u, \"layer\": %u, ", first ? "" : ",",
+			m->al[i].last.app, m->al[i].last.layer);
+		write_est(f, &m->al[i]);
+		first = 0;
+	}
+	fputs(" ] }", f);
+}
