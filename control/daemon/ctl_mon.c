@@ -14,6 +14,7 @@ struct ctl_mon_est {
 	struct fp_msg_mon_rec last;	/* the cumulative record last read */
 	double est_us;			/* EWMA of epoch means, 0 = never measured */
 	double pred_us;			/* est_us when the decisions were made */
+	int calibrating;		/* ... none then: pred_us follows est_us while calm */
 	uint64_t tasks;			/* measured since the daemon started */
 	uint64_t lost;
 	uint32_t open;			/* tasks open now (queue depth) */
@@ -102,8 +103,10 @@ static struct ctl_mon_est *al_slot(struct ctl_mon *m, uint16_t app, uint16_t lay
 }
 
 /*
- * This epoch's measured and predicted mean over the servers' tasks; a
- * server measured for the first time predicts what it measured.
+ * This epoch's measured and predicted mean over the servers' tasks. A
+ * server that had no estimate when the decisions were made predicts what
+ * it measured first, and then its estimate while no drift is building
+ * (calibration: a noisy first epoch must not stand as the prediction).
  */
 static void judge(struct ctl_mon *m, uint32_t nservers)
 {
@@ -115,8 +118,10 @@ static void judge(struct ctl_mon *m, uint32_t nservers)
 
 		if (!e->epoch_tasks)
 			continue;
-		if (e->pred_us <= 0)
+		if (e->pred_us <= 0) {
 			e->pred_us = e->epoch_mean_us;
+			e->calibrating = 1;
+		}
 		n += e->epoch_tasks;
 		sum += e->epoch_mean_us * e->epoch_tasks;
 		pred += e->pred_us * e->epoch_tasks;
@@ -146,12 +151,15 @@ static uint32_t worst_server(const struct ctl_mon *m, uint32_t nservers)
 
 static void log_epoch(const struct ctl_mon *m, const struct es_policy *cur, int drift)
 {
-	struct timespec t;
+	struct timespec t, r;
 
+	/* wall clock too: a test's shell can read it without starting a program */
 	clock_gettime(CLOCK_MONOTONIC, &t);
-	fprintf(m->cfg.log, "{\"mono\": %.3f, \"table_epoch\": %llu, \"tasks\": %llu, "
-		"\"mean_us\": %.0f, \"pred_us\": %.0f, \"over_ms\": %u, \"drift\": %d, "
-		"\"servers\": [", (double)t.tv_sec + t.tv_nsec / 1e9,
+	clock_gettime(CLOCK_REALTIME, &r);
+	fprintf(m->cfg.log, "{\"mono\": %.3f, \"real\": %.3f, \"table_epoch\": %llu, "
+		"\"tasks\": %llu, \"mean_us\": %.0f, \"pred_us\": %.0f, \"over_ms\": %u, "
+		"\"drift\": %d, \"servers\": [", (double)t.tv_sec + t.tv_nsec / 1e9,
+		(double)r.tv_sec + r.tv_nsec / 1e9,
 		(unsigned long long)cur->epoch, (unsigned long long)m->epoch_tasks,
 		m->meas_us, m->pred_us, m->over_ms, drift);
 	for (uint32_t s = 0; s < cur->nservers; s++) {
@@ -171,7 +179,7 @@ int ctl_mon_epoch(struct ctl_mon *m, const struct fp_msg_mon_rec *recs, size_t n
 {
 	uint32_t nservers = cur->nservers < FP_MSG_NSERVERS ? cur->nservers : FP_MSG_NSERVERS;
 	double off, margin;
-	int drift = 0;
+	int drift = 0, calm = 0;
 
 	m->epochs++;
 	for (uint32_t s = 0; s < FP_MSG_NSERVERS; s++)
@@ -197,7 +205,12 @@ int ctl_mon_epoch(struct ctl_mon *m, const struct fp_msg_mon_rec *recs, size_t n
 			m->over_ms += period_ms;
 		else
 			m->over_ms = 0;
+		/* within the margin, not merely under the floor: a step is not followed */
+		calm = off <= margin;
 	}
+	for (uint32_t s = 0; s < nservers && calm; s++)
+		if (m->srv[s].calibrating && m->srv[s].est_us > 0)
+			m->srv[s].pred_us = m->srv[s].est_us;
 	if (m->over_ms && m->over_ms >= m->cfg.hold_ms) {
 		uint32_t w = worst_server(m, nservers);
 
@@ -218,8 +231,10 @@ int ctl_mon_epoch(struct ctl_mon *m, const struct fp_msg_mon_rec *recs, size_t n
 
 void ctl_mon_rebase(struct ctl_mon *m)
 {
-	for (int s = 0; s < FP_MSG_NSERVERS; s++)
+	for (int s = 0; s < FP_MSG_NSERVERS; s++) {
 		m->srv[s].pred_us = m->srv[s].est_us;
+		m->srv[s].calibrating = m->srv[s].est_us <= 0;
+	}
 	for (int i = 0; i < FP_MON_NAL; i++)
 		m->al[i].pred_us = m->al[i].est_us;
 	m->over_ms = 0;

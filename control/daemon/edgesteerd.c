@@ -743,9 +743,11 @@ static void usage(FILE *f)
 "                           the table in force at the next epoch\n"
 "      --drift-margin PCT   with --dp-socket: drift when the measured mean task\n"
 "                           latency is off the predicted one by more than PCT\n"
-"                           percent (and 1 ms) (default 50) ...\n"
+"                           percent (default 50) and more than --drift-floor-us\n"
+"                           (default 1000) ...\n"
 "      --drift-hold-ms MS   ... for at least MS (default 300); then the policy\n"
 "                           re-solves (docs/ddlro.md)\n"
+"      --drift-floor-us US  see --drift-margin\n"
 "      --mon-alpha A        weight of an epoch's mean task latency in the\n"
 "                           estimates, 0 < A <= 1 (default 0.5)\n"
 "      --mon-log FILE       append one JSON line per epoch: measured and\n"
@@ -770,7 +772,10 @@ static int parse_uint(const char *s, unsigned long min, unsigned long max, unsig
 	return 0;
 }
 
-/* --drift-margin, --drift-hold-ms, --mon-alpha, --mon-log. 0 or -1 (said why). */
+/*
+ * --drift-margin, --drift-hold-ms, --drift-floor-us, --mon-alpha, --mon-log.
+ * 0 or -1 (said why).
+ */
 static int parse_mon_opt(struct ctl_mon_cfg *m, int c, const char *arg)
 {
 	unsigned long v = 0;
@@ -791,14 +796,16 @@ static int parse_mon_opt(struct ctl_mon_cfg *m, int c, const char *arg)
 		return m->log ? 0 : -1;
 	}
 	if (parse_uint(arg, 1, c == 1001 ? 10000 : 3600000, &v)) {
-		say("error", "--%s: '%s' is not 1..%u", c == 1001 ? "drift-margin" : "drift-hold-ms",
-		    arg, c == 1001 ? 10000 : 3600000);
+		say("error", "--%s: '%s' is not 1..%u", c == 1001 ? "drift-margin" :
+		    c == 1002 ? "drift-hold-ms" : "drift-floor-us", arg, c == 1001 ? 10000 : 3600000);
 		return -1;
 	}
 	if (c == 1001)
 		m->margin_pct = (uint32_t)v;
-	else
+	else if (c == 1002)
 		m->hold_ms = (uint32_t)v;
+	else
+		m->floor_us = (uint32_t)v;
 	return 0;
 }
 
@@ -849,6 +856,7 @@ int main(int argc, char **argv)
 		{ "drift-hold-ms", required_argument, NULL, 1002 },
 		{ "mon-alpha", required_argument, NULL, 1003 },
 		{ "mon-log", required_argument, NULL, 1004 },
+		{ "drift-floor-us", required_argument, NULL, 1005 },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
@@ -921,7 +929,7 @@ int main(int argc, char **argv)
 			}
 			d.xdp_cfg.skb = !strcmp(optarg, "skb");
 			break;
-		case 1001: case 1002: case 1003: case 1004:
+		case 1001: case 1002: case 1003: case 1004: case 1005:
 			if (parse_mon_opt(&d.mon_cfg, c, optarg))
 				return 2;
 			break;
