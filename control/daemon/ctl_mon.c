@@ -14,7 +14,7 @@ struct ctl_mon_est {
 	struct fp_msg_mon_rec last;	/* the cumulative record last read */
 	double est_us;			/* EWMA of epoch means, 0 = never measured */
 	double pred_us;			/* est_us when the decisions were made */
-	int calibrating;		/* ... none then: pred_us follows est_us while calm */
+	int calibrating;		/* ... none then: pred_us averages calm epochs */
 	uint64_t tasks;			/* measured since the daemon started */
 	uint64_t lost;
 	uint32_t open;			/* tasks open now (queue depth) */
@@ -105,8 +105,8 @@ static struct ctl_mon_est *al_slot(struct ctl_mon *m, uint16_t app, uint16_t lay
 /*
  * This epoch's measured and predicted mean over the servers' tasks. A
  * server that had no estimate when the decisions were made predicts what
- * it measured first, and then its estimate while no drift is building
- * (calibration: a noisy first epoch must not stand as the prediction).
+ * it measured first, then an average of its calm epochs (calibration: a
+ * noisy first epoch must not stand as the prediction).
  */
 static void judge(struct ctl_mon *m, uint32_t nservers)
 {
@@ -208,9 +208,13 @@ int ctl_mon_epoch(struct ctl_mon *m, const struct fp_msg_mon_rec *recs, size_t n
 		/* within the margin, not merely under the floor: a step is not followed */
 		calm = off <= margin;
 	}
-	for (uint32_t s = 0; s < nservers && calm; s++)
-		if (m->srv[s].calibrating && m->srv[s].est_us > 0)
-			m->srv[s].pred_us = m->srv[s].est_us;
+	for (uint32_t s = 0; s < nservers && calm; s++) {
+		struct ctl_mon_est *e = &m->srv[s];
+
+		/* calm epochs only: spikes that did not hold stay out of it */
+		if (e->calibrating && e->epoch_tasks)
+			e->pred_us = (1 - m->cfg.alpha) * e->pred_us + m->cfg.alpha * e->epoch_mean_us;
+	}
 	if (m->over_ms && m->over_ms >= m->cfg.hold_ms) {
 		uint32_t w = worst_server(m, nservers);
 
