@@ -105,8 +105,9 @@ static struct ctl_mon_est *al_slot(struct ctl_mon *m, uint16_t app, uint16_t lay
 /*
  * This epoch's measured and predicted mean over the servers' tasks. A
  * server that had no estimate when the decisions were made predicts what
- * it measured first, then an average of its calm epochs (calibration: a
- * noisy first epoch must not stand as the prediction).
+ * it measured first, then the least it measures and an average of its
+ * calm epochs (calibration: a slow first epoch, while the bed warms up, must
+ * not stand as the prediction; a rise is what drift detection is for).
  */
 static void judge(struct ctl_mon *m, uint32_t nservers)
 {
@@ -122,6 +123,9 @@ static void judge(struct ctl_mon *m, uint32_t nservers)
 			e->pred_us = e->epoch_mean_us;
 			e->calibrating = 1;
 		}
+		/* nothing was decided on it: an improvement is no drift */
+		if (e->calibrating && e->epoch_mean_us < e->pred_us)
+			e->pred_us = e->epoch_mean_us;
 		n += e->epoch_tasks;
 		sum += e->epoch_mean_us * e->epoch_tasks;
 		pred += e->pred_us * e->epoch_tasks;

@@ -127,6 +127,27 @@ static void test_drift(void **state)
 	}
 }
 
+/*
+ * A server unknown at the last solve calibrates: a slow first epoch (the
+ * bed warming up) is no prediction to drift from, a later rise is.
+ */
+static void test_calibrate(void **state)
+{
+	struct ctl_mon_cfg cfg = { .floor_us = 1000, .hold_ms = 200 };
+	struct world w;
+
+	(void)state;
+	world_init(&w, &cfg);
+	ctl_mon_rebase(w.m);		/* the first solve: nothing known */
+	assert_int_equal(epoch(&w, (uint32_t[]){ 10, 0 }, (double[]){ 30000, 0 }), 0);
+	for (int k = 0; k < 5; k++)
+		assert_int_equal(epoch(&w, (uint32_t[]){ 10, 0 }, (double[]){ 500, 0 }), 0);
+	assert_int_equal(epoch(&w, (uint32_t[]){ 10, 0 }, (double[]){ 9000, 0 }), 0);
+	assert_int_equal(epoch(&w, (uint32_t[]){ 10, 0 }, (double[]){ 9000, 0 }), 1);
+	assert_non_null(strstr(w.why, "against 500 us predicted"));
+	ctl_mon_free(w.m);
+}
+
 /* Epochs with fewer tasks than min_tasks are not judged. */
 static void test_min_tasks(void **state)
 {
@@ -227,6 +248,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_estimates),
 		cmocka_unit_test(test_drift),
+		cmocka_unit_test(test_calibrate),
 		cmocka_unit_test(test_min_tasks),
 		cmocka_unit_test(test_rebase),
 		cmocka_unit_test(test_restart),

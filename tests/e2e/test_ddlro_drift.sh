@@ -106,11 +106,17 @@ fi
 echo "slow-down: $how"
 wait "$dpid" || fail "es-devsim"
 C stats --json >"$work/stats.json" || fail "stats"
+# the fast path's own view, through DPDK telemetry (when the stock client is here)
+echo '{}' >"$work/tel.json"
+if command -v dpdk-telemetry.py >/dev/null; then
+	echo /edgesteer/monitor | dpdk-telemetry.py -f "${P}dp" 2>/dev/null | grep '^{' |
+		tail -1 >"$work/tel.json" || true
+fi
 grep -E "drift|policy ddlro" "$work/daemon.log" | head -5 || true
 
-python3 - "$work" "$t_slow" "$EPOCH_MS" "$MAX_EPOCHS" "${long_out:-}" <<'PY' || fail "the figures above"
+python3 - "$work" "$t_slow" "$EPOCH_MS" "$MAX_EPOCHS" "${long_out:-}" "$how" <<'PY' || fail "the figures above"
 import json, sys
-w, t_slow, epoch_ms, max_epochs, long_out = sys.argv[1], float(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]), sys.argv[5]
+w, t_slow, epoch_ms, max_epochs, long_out, how = sys.argv[1], float(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]), sys.argv[5], sys.argv[6]
 ep = [json.loads(l) for l in open(f"{w}/mon.jsonl") if l.strip()]
 st = json.load(open(f"{w}/stats.json"))
 dev = json.load(open(f"{w}/devsim.json"))
@@ -169,6 +175,13 @@ if drift_i is not None and avoid_i is not None:
     fig["edge0_max_after_us"] = round(edge_max)
     if edge_max < l0 + 5000:
         err.append(f"edge0 measured at most {edge_max:.0f} us after the slow-down: it did not show")
+tel = json.load(open(f"{w}/tel.json")).get("/edgesteer/monitor")
+if tel is not None:
+    done = sum(v["done"] for k, v in tel.items() if k.startswith("server_"))
+    fig["telemetry_done"] = done
+    # every RESULT the devices got was a task the fast path closed
+    if not dev["results"] * 0.95 <= done <= dev["results"] + 5:
+        err.append(f"/edgesteer/monitor: {done} tasks done, the devices got {dev['results']} RESULTs")
 if st["monitor"]["drifts"] < 1:
     err.append("stats --json: monitor.drifts is 0")
 fig.update({"results": dev["results"], "reqs": dev["reqs"], "drifts": st["monitor"]["drifts"]})
@@ -181,30 +194,28 @@ if long_out:
                     f"{srv(e, 'edge0')['tasks']} {srv(e, 'cloud0')['tasks']} "
                     f"{srv(e, 'edge0')['est_us']:.0f} {srv(e, 'cloud0')['est_us']:.0f} "
                     f"{e['drift']} {e['table_epoch']}\n")
-    resolve = next((e["real"] - t0 for e in ep if e["drift"] and e["real"] >= t_slow), t_slow - t0)
     with open(f"{long_out}/ddlro_drift.json", "w") as f:
-        json.dump(dict(fig, slow_t=round(t_slow - t0, 3), resolve_t=round(resolve, 3)), f)
+        json.dump(dict(fig, slow_t=round(t_slow - t0, 1), how=how), f)
 for e in err:
     print("FAIL:", e)
 sys.exit(1 if err else 0)
 PY
 if [ -n "$long_out" ]; then
-	read -r slow_t resolve_t < <(python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(d["slow_t"], d["resolve_t"])' "$long_out/ddlro_drift.json")
+	slow_t=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["slow_t"])' "$long_out/ddlro_drift.json")
 	gnuplot <<GP
 set terminal pngcairo size 1000,620 font "DejaVu Sans,11"
 set output "$long_out/ddlro_drift.png"
-set multiplot layout 2,1 title "DDLRO loop: edge0 slowed by ${DELAY_MS} ms a task ($how), epochs of ${EPOCH_MS} ms"
-set grid; set xrange [0:*]
+set multiplot layout 2,1 title "DDLRO loop: edge0 slowed by ${DELAY_MS} ms a task at t = ${slow_t} s; epochs of ${EPOCH_MS} ms"
+set grid; set xrange [0:$duration + 2]
 set arrow 1 from $slow_t, graph 0 to $slow_t, graph 1 nohead lw 2 dt 2 lc rgb "red"
-set label 1 "edge0 +${DELAY_MS} ms" at $slow_t, graph 0.9 offset -12,0 tc rgb "red"
-set arrow 2 from $resolve_t, graph 0 to $resolve_t, graph 1 nohead lw 2 dt 3 lc rgb "dark-green"
-set label 2 "drift: re-solve" at $resolve_t, graph 0.75 offset 0.5,0 tc rgb "dark-green"
-set ylabel "task latency (ms)"; set logscale y; set yrange [0.1:100]; set key top left
-plot "$long_out/ddlro_drift.dat" u 1:(\$2/1000) w lp lw 2 pt 7 ps 0.5 t "mean TENSOR->RESULT, per epoch", \
+set label 1 "edge0 +${DELAY_MS} ms" at $slow_t, graph 0.55 right offset -0.5,0 tc rgb "red"
+set ylabel "task latency (ms)"; set logscale y; set yrange [0.1:100]; set key top right
+plot "$long_out/ddlro_drift.dat" u 1:(\$2/1000) w lp lw 2 pt 7 ps 0.5 t "mean TENSOR->RESULT, per epoch (fast path)", \
      "" u 1:(\$5 > 0 ? \$5/1000 : NaN) w l lw 1 dt 2 t "edge0 estimate (EWMA)", \
-     "" u 1:(\$6 > 0 ? \$6/1000 : NaN) w l lw 1 dt 2 t "cloud0 estimate (EWMA)"
-unset logscale y; set yrange [0:*]; unset label 1; unset label 2
-set ylabel "tasks per epoch"; set xlabel "time (s)"
+     "" u 1:(\$6 > 0 ? \$6/1000 : NaN) w l lw 1 dt 2 t "cloud0 estimate (EWMA)", \
+     "" u 1:(\$7 > 0 ? 60 : NaN) w p pt 11 ps 1.8 lc rgb "dark-green" t "drift: edgesteerd re-solves"
+unset logscale y; set yrange [0:*]; unset label 1
+set ylabel "tasks per epoch"; set xlabel "time (s)"; set key top left
 plot "$long_out/ddlro_drift.dat" u 1:3 w l lw 2 t "edge0", "" u 1:4 w l lw 2 t "cloud0"
 unset multiplot
 GP
