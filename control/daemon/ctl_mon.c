@@ -27,11 +27,11 @@ struct ctl_mon {
 	struct ctl_mon_cfg cfg;
 	struct ctl_mon_est srv[FP_MSG_NSERVERS];
 	struct ctl_mon_est al[FP_MON_NAL];
-	uint64_t epochs, drifts, rebases;
+	uint64_t epochs, drifts, rebases, common;
 	uint64_t epoch_tasks;
 	double meas_us, pred_us;	/* this epoch, over the servers' tasks */
 	uint32_t over_ms;		/* how long drift has held */
-	char last_why[256];
+	char last_why[320];
 };
 
 int ctl_mon_create(const struct ctl_mon_cfg *cfg, struct ctl_mon **out)
@@ -153,6 +153,39 @@ static uint32_t worst_server(const struct ctl_mon *m, uint32_t nservers)
 	return w;
 }
 
+/* Server @e's epoch is off its prediction by the margin and the floor: -1, 0, 1. */
+static int departs(const struct ctl_mon *m, const struct ctl_mon_est *e)
+{
+	double off = e->epoch_mean_us - e->pred_us;
+
+	if (fabs(off) <= e->pred_us * m->cfg.margin_pct / 100.0 || fabs(off) <= m->cfg.floor_us)
+		return 0;
+	return off > 0 ? 1 : -1;
+}
+
+/*
+ * Every server that had tasks this epoch (two at least) departs, the same
+ * way: the AP or the whole bed changed, not a server; moving load between
+ * servers cannot help.
+ */
+static int common_mode(const struct ctl_mon *m, uint32_t nservers)
+{
+	int dir = 0, with_tasks = 0;
+
+	for (uint32_t s = 0; s < nservers; s++) {
+		int d;
+
+		if (!m->srv[s].epoch_tasks)
+			continue;
+		d = departs(m, &m->srv[s]);
+		if (!d || (dir && d != dir))
+			return 0;
+		dir = d;
+		with_tasks++;
+	}
+	return with_tasks >= 2;
+}
+
 static void log_epoch(const struct ctl_mon *m, const struct es_policy *cur, int drift)
 {
 	struct timespec t, r;
@@ -203,14 +236,24 @@ int ctl_mon_epoch(struct ctl_mon *m, const struct fp_msg_mon_rec *recs, size_t n
 	}
 	judge(m, nservers);
 	if (n && m->epoch_tasks >= m->cfg.min_tasks) {
+		int server_off = 0;
+
 		off = fabs(m->meas_us - m->pred_us);
 		margin = m->pred_us * m->cfg.margin_pct / 100.0;
-		if (off > margin && off > m->cfg.floor_us)
+		/*
+		 * One server off its own prediction is drift too, though the
+		 * mean may hide it: load left on a server that got slower
+		 * balances one that got faster than the solver thought.
+		 */
+		for (uint32_t s = 0; s < nservers; s++)
+			if (m->srv[s].epoch_tasks >= m->cfg.min_tasks && departs(m, &m->srv[s]))
+				server_off = 1;
+		if ((off > margin && off > m->cfg.floor_us) || server_off)
 			m->over_ms += period_ms;
 		else
 			m->over_ms = 0;
 		/* within the margin, not merely under the floor: a step is not followed */
-		calm = off <= margin;
+		calm = off <= margin && !server_off;
 	}
 	for (uint32_t s = 0; s < nservers && calm; s++) {
 		struct ctl_mon_est *e = &m->srv[s];
@@ -221,16 +264,24 @@ int ctl_mon_epoch(struct ctl_mon *m, const struct fp_msg_mon_rec *recs, size_t n
 	}
 	if (m->over_ms && m->over_ms >= m->cfg.hold_ms) {
 		uint32_t w = worst_server(m, nservers);
+		int common = common_mode(m, nservers);
 
-		drift = 1;
-		m->drifts++;
+		drift = common ? 2 : 1;
 		snprintf(m->last_why, sizeof(m->last_why),
 			 "mean task latency %.0f us against %.0f us predicted (%+.0f%%, margin "
-			 "%u%%) for %u ms; most off: %s, %.0f us against %.0f us over %u tasks",
+			 "%u%%) for %u ms; most off: %s, %.0f us against %.0f us over %u tasks%s",
 			 m->meas_us, m->pred_us, 100.0 * (m->meas_us - m->pred_us) / m->pred_us,
 			 m->cfg.margin_pct, m->over_ms, cur->servers[w].name,
-			 m->srv[w].epoch_mean_us, m->srv[w].pred_us, m->srv[w].epoch_tasks);
+			 m->srv[w].epoch_mean_us, m->srv[w].pred_us, m->srv[w].epoch_tasks,
+			 common ? "; every server alike (the AP or the bed, not a server)" : "");
 		snprintf(why, why_len, "%s", m->last_why);
+		if (common) {
+			/* the new level is the prediction now; nothing to re-solve */
+			m->common++;
+			ctl_mon_rebase(m);
+		} else {
+			m->drifts++;
+		}
 	}
 	if (m->cfg.log)
 		log_epoch(m, cur, drift);
@@ -265,11 +316,13 @@ void ctl_mon_write_json(const struct ctl_mon *m, const struct es_policy *cur, FI
 
 	fprintf(f, "\"monitor\": { \"epochs\": %llu, \"alpha\": %.3f, \"margin_pct\": %u, "
 		"\"hold_ms\": %u, \"floor_us\": %u, \"epoch_tasks\": %llu, \"mean_us\": %.0f, "
-		"\"pred_us\": %.0f, \"over_ms\": %u, \"drifts\": %llu, \"rebases\": %llu, "
+		"\"pred_us\": %.0f, \"over_ms\": %u, \"drifts\": %llu, \"common_mode\": %llu, "
+		"\"rebases\": %llu, "
 		"\"last_drift\": \"%s\",\n    \"servers\": [",
 		(unsigned long long)m->epochs, m->cfg.alpha, m->cfg.margin_pct, m->cfg.hold_ms,
 		m->cfg.floor_us, (unsigned long long)m->epoch_tasks, m->meas_us, m->pred_us,
-		m->over_ms, (unsigned long long)m->drifts, (unsigned long long)m->rebases,
+		m->over_ms, (unsigned long long)m->drifts, (unsigned long long)m->common,
+		(unsigned long long)m->rebases,
 		m->last_why);
 	for (uint32_t s = 0; s < cur->nservers && s < FP_MSG_NSERVERS; s++) {
 		fprintf(f, "%s\n      { \"name\": \"%s\", ", s ? "," : "", cur->servers[s].name);

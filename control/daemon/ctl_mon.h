@@ -39,7 +39,9 @@ void ctl_mon_free(struct ctl_mon *m);
  * judged). Fills @obs[0..cur->nservers-1].latency_us (the estimate, 0 =
  * never measured) and queue_depth (tasks open now). Returns 1 when drift
  * has held for the hold time, with @why saying what was measured against
- * what, else 0.
+ * what; 2 when it held but every server with tasks departed alike (the AP
+ * or the bed changed, not a server: the new level becomes the prediction,
+ * nothing to re-solve; @why says so too); else 0.
  */
 int ctl_mon_epoch(struct ctl_mon *m, const struct fp_msg_mon_rec *recs, size_t n,
 		  uint32_t period_ms, const struct es_policy *cur,

@@ -580,12 +580,16 @@ static void observe(struct daemon *d, struct ctl_epoch_obs *obs)
 static int monitor_epoch(struct daemon *d)
 {
 	struct fp_msg_mon_rec recs[FP_MSG_NSERVERS + FP_MON_NAL];
-	char why[320];
+	char why[400];
 	size_t n = 0;
+	int rc;
 
 	if (ctl_dp_monitor(d->dp, recs, FP_MSG_NSERVERS + FP_MON_NAL, &n))
 		n = 0;
-	if (!ctl_mon_epoch(d->mon, recs, n, d->epoch_ms, &d->cur, d->srv_obs, why, sizeof(why)))
+	rc = ctl_mon_epoch(d->mon, recs, n, d->epoch_ms, &d->cur, d->srv_obs, why, sizeof(why));
+	if (rc == 2)
+		say("info", "drift: %s: taken as the new prediction, not re-solving", why);
+	if (rc != 1)
 		return 0;
 	say("info", "drift: %s: re-solving with policy %s", why, d->policy->name);
 	return 1;

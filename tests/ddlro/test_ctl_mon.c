@@ -148,6 +148,50 @@ static void test_calibrate(void **state)
 	ctl_mon_free(w.m);
 }
 
+/*
+ * Both servers slow down alike (the AP or the bed stalled): no re-solve
+ * (2), the new level is the prediction; one server alone is drift (1).
+ */
+static void test_common_mode(void **state)
+{
+	struct ctl_mon_cfg cfg = { .alpha = 1, .floor_us = 1000, .hold_ms = 200 };
+	struct world w;
+
+	(void)state;
+	world_init(&w, &cfg);
+	epoch(&w, (uint32_t[]){ 10, 10 }, (double[]){ 500, 600 });
+	ctl_mon_rebase(w.m);
+	assert_int_equal(epoch(&w, (uint32_t[]){ 10, 10 }, (double[]){ 9000, 12000 }), 0);
+	assert_int_equal(epoch(&w, (uint32_t[]){ 10, 10 }, (double[]){ 9000, 12000 }), 2);
+	assert_non_null(strstr(w.why, "every server alike"));
+	for (int k = 0; k < 3; k++)
+		assert_int_equal(epoch(&w, (uint32_t[]){ 10, 10 }, (double[]){ 9000, 12000 }), 0);
+	assert_int_equal(epoch(&w, (uint32_t[]){ 10, 10 }, (double[]){ 40000, 12000 }), 0);
+	assert_int_equal(epoch(&w, (uint32_t[]){ 10, 10 }, (double[]){ 40000, 12000 }), 1);
+	ctl_mon_free(w.m);
+}
+
+/*
+ * Load split over a server that got slower and one that got faster than
+ * the solver thought: the mean is as predicted, each server is not: drift.
+ */
+static void test_server_drift(void **state)
+{
+	struct ctl_mon_cfg cfg = { .alpha = 1, .floor_us = 1000, .hold_ms = 200 };
+	struct world w;
+
+	(void)state;
+	world_init(&w, &cfg);
+	epoch(&w, (uint32_t[]){ 10, 10 }, (double[]){ 16000, 16000 });
+	ctl_mon_rebase(w.m);
+	assert_int_equal(epoch(&w, (uint32_t[]){ 10, 10 }, (double[]){ 21000, 11000 }), 0);
+	assert_int_equal(epoch(&w, (uint32_t[]){ 10, 10 }, (double[]){ 21000, 11000 }), 0);
+	assert_int_equal(epoch(&w, (uint32_t[]){ 10, 10 }, (double[]){ 26000, 1000 }), 0);
+	assert_int_equal(epoch(&w, (uint32_t[]){ 10, 10 }, (double[]){ 26000, 1000 }), 1);
+	assert_non_null(strstr(w.why, "most off: cloud0, 1000 us against 16000 us"));
+	ctl_mon_free(w.m);
+}
+
 /* Epochs with fewer tasks than min_tasks are not judged. */
 static void test_min_tasks(void **state)
 {
@@ -249,6 +293,8 @@ int main(void)
 		cmocka_unit_test(test_estimates),
 		cmocka_unit_test(test_drift),
 		cmocka_unit_test(test_calibrate),
+		cmocka_unit_test(test_common_mode),
+		cmocka_unit_test(test_server_drift),
 		cmocka_unit_test(test_min_tasks),
 		cmocka_unit_test(test_rebase),
 		cmocka_unit_test(test_restart),
