@@ -15,6 +15,7 @@ struct ctl_mon_est {
 	double est_us;			/* EWMA of epoch means, 0 = never measured */
 	double pred_us;			/* est_us when the decisions were made */
 	int calibrating;		/* ... none then: pred_us averages calm epochs */
+	uint32_t idle_ms;		/* since its last finished task */
 	uint64_t tasks;			/* measured since the daemon started */
 	uint64_t lost;
 	uint32_t open;			/* tasks open now (queue depth) */
@@ -27,7 +28,7 @@ struct ctl_mon {
 	struct ctl_mon_cfg cfg;
 	struct ctl_mon_est srv[FP_MSG_NSERVERS];
 	struct ctl_mon_est al[FP_MON_NAL];
-	uint64_t epochs, drifts, rebases, common;
+	uint64_t epochs, drifts, rebases, common, forgotten;
 	uint64_t epoch_tasks;
 	double meas_us, pred_us;	/* this epoch, over the servers' tasks */
 	uint32_t over_ms;		/* how long drift has held */
@@ -54,6 +55,8 @@ int ctl_mon_create(const struct ctl_mon_cfg *cfg, struct ctl_mon **out)
 		m->cfg.floor_us = 1000;
 	if (!m->cfg.min_tasks)
 		m->cfg.min_tasks = 5;
+	if (!m->cfg.stale_ms)
+		m->cfg.stale_ms = 5000;
 	*out = m;
 	return 0;
 }
@@ -231,8 +234,22 @@ int ctl_mon_epoch(struct ctl_mon *m, const struct fp_msg_mon_rec *recs, size_t n
 			take(e, r, m->cfg.alpha);
 	}
 	for (uint32_t s = 0; s < nservers; s++) {
-		obs[s].latency_us = (uint32_t)lround(m->srv[s].est_us);
-		obs[s].queue_depth = m->srv[s].open;
+		struct ctl_mon_est *e = &m->srv[s];
+
+		/*
+		 * A server left alone keeps what it measured when it was left:
+		 * forgotten after a while, it is "unknown" again and a policy
+		 * may try it (a stale bad figure would keep it unused forever).
+		 */
+		e->idle_ms = e->epoch_tasks ? 0 : e->idle_ms + period_ms;
+		if (e->est_us > 0 && e->idle_ms >= m->cfg.stale_ms) {
+			e->est_us = 0;
+			e->pred_us = 0;
+			e->calibrating = 1;
+			m->forgotten++;
+		}
+		obs[s].latency_us = (uint32_t)lround(e->est_us);
+		obs[s].queue_depth = e->open;
 	}
 	judge(m, nservers);
 	if (n && m->epoch_tasks >= m->cfg.min_tasks) {
@@ -317,12 +334,12 @@ void ctl_mon_write_json(const struct ctl_mon *m, const struct es_policy *cur, FI
 	fprintf(f, "\"monitor\": { \"epochs\": %llu, \"alpha\": %.3f, \"margin_pct\": %u, "
 		"\"hold_ms\": %u, \"floor_us\": %u, \"epoch_tasks\": %llu, \"mean_us\": %.0f, "
 		"\"pred_us\": %.0f, \"over_ms\": %u, \"drifts\": %llu, \"common_mode\": %llu, "
-		"\"rebases\": %llu, "
+		"\"forgotten\": %llu, \"rebases\": %llu, "
 		"\"last_drift\": \"%s\",\n    \"servers\": [",
 		(unsigned long long)m->epochs, m->cfg.alpha, m->cfg.margin_pct, m->cfg.hold_ms,
 		m->cfg.floor_us, (unsigned long long)m->epoch_tasks, m->meas_us, m->pred_us,
 		m->over_ms, (unsigned long long)m->drifts, (unsigned long long)m->common,
-		(unsigned long long)m->rebases,
+		(unsigned long long)m->forgotten, (unsigned long long)m->rebases,
 		m->last_why);
 	for (uint32_t s = 0; s < cur->nservers && s < FP_MSG_NSERVERS; s++) {
 		fprintf(f, "%s\n      { \"name\": \"%s\", ", s ? "," : "", cur->servers[s].name);

@@ -25,6 +25,8 @@ struct ctl_mon_cfg {
 	uint32_t hold_ms;	/* ... for at least this long, 0 = 300 */
 	uint32_t floor_us;	/* ... and by more than this (noise), 0 = 1000 */
 	uint32_t min_tasks;	/* epochs with fewer tasks are not judged, 0 = 5 */
+	uint32_t stale_ms;	/* a server with no task for this long is forgotten
+				 * (latency_us 0: unknown), 0 = 5000 */
 	FILE *log;		/* one JSON line per epoch, or NULL */
 };
 

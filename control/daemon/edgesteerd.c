@@ -754,6 +754,8 @@ static void usage(FILE *f)
 "      --drift-floor-us US  see --drift-margin\n"
 "      --mon-alpha A        weight of an epoch's mean task latency in the\n"
 "                           estimates, 0 < A <= 1 (default 0.5)\n"
+"      --mon-stale-ms MS    a server with no task for MS is forgotten: its\n"
+"                           latency unknown again (default 5000)\n"
 "      --mon-log FILE       append one JSON line per epoch: measured and\n"
 "                           predicted latency, per server\n"
 "  -h, --help               this text\n"
@@ -777,7 +779,8 @@ static int parse_uint(const char *s, unsigned long min, unsigned long max, unsig
 }
 
 /*
- * --drift-margin, --drift-hold-ms, --drift-floor-us, --mon-alpha, --mon-log.
+ * --drift-margin, --drift-hold-ms, --drift-floor-us, --mon-alpha, --mon-log,
+ * --mon-stale-ms.
  * 0 or -1 (said why).
  */
 static int parse_mon_opt(struct ctl_mon_cfg *m, int c, const char *arg)
@@ -801,15 +804,18 @@ static int parse_mon_opt(struct ctl_mon_cfg *m, int c, const char *arg)
 	}
 	if (parse_uint(arg, 1, c == 1001 ? 10000 : 3600000, &v)) {
 		say("error", "--%s: '%s' is not 1..%u", c == 1001 ? "drift-margin" :
-		    c == 1002 ? "drift-hold-ms" : "drift-floor-us", arg, c == 1001 ? 10000 : 3600000);
+		    c == 1002 ? "drift-hold-ms" : c == 1005 ? "drift-floor-us" : "mon-stale-ms",
+		    arg, c == 1001 ? 10000 : 3600000);
 		return -1;
 	}
 	if (c == 1001)
 		m->margin_pct = (uint32_t)v;
 	else if (c == 1002)
 		m->hold_ms = (uint32_t)v;
-	else
+	else if (c == 1005)
 		m->floor_us = (uint32_t)v;
+	else
+		m->stale_ms = (uint32_t)v;
 	return 0;
 }
 
@@ -861,6 +867,7 @@ int main(int argc, char **argv)
 		{ "mon-alpha", required_argument, NULL, 1003 },
 		{ "mon-log", required_argument, NULL, 1004 },
 		{ "drift-floor-us", required_argument, NULL, 1005 },
+		{ "mon-stale-ms", required_argument, NULL, 1006 },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
@@ -933,7 +940,7 @@ int main(int argc, char **argv)
 			}
 			d.xdp_cfg.skb = !strcmp(optarg, "skb");
 			break;
-		case 1001: case 1002: case 1003: case 1004: case 1005:
+		case 1001: case 1002: case 1003: case 1004: case 1005: case 1006:
 			if (parse_mon_opt(&d.mon_cfg, c, optarg))
 				return 2;
 			break;

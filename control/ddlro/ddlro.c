@@ -63,11 +63,16 @@ int ddlro_place(const struct es_policy *p, const uint32_t *lat_us, double spread
 
 /* --- the online policy --- */
 
+/* Epochs a server placed on unmeasured must have been measured before the re-solve. */
+#define SETTLE_EPOCHS	3
+
 struct ddlro_state {
 	double spread;
 	uint32_t period;	/* re-solve every this many epochs too, 0 = never */
 	uint32_t since;		/* epochs since the last solve */
 	int solved;
+	uint64_t blind;		/* servers given apps while unmeasured */
+	uint32_t settled;	/* epochs all of them have been measured */
 };
 
 static int ddlro_create(void **state, const char *args)
@@ -96,6 +101,14 @@ static int ddlro_observe(void *state, const struct ctl_epoch_obs *obs)
 	return 0;
 }
 
+static int blind_measured(uint64_t blind, const uint32_t *lat)
+{
+	for (uint32_t s = 0; s < ES_MAX_SERVERS; s++)
+		if ((blind >> s & 1) && !lat[s])
+			return 0;
+	return 1;
+}
+
 static int ddlro_decide(void *state, const struct ctl_epoch_obs *obs, struct es_policy *next)
 {
 	struct ddlro_state *st = state;
@@ -105,16 +118,24 @@ static int ddlro_decide(void *state, const struct ctl_epoch_obs *obs, struct es_
 	int changed = 0, rc;
 
 	st->since++;
-	if (!p || (st->solved && !obs->drift && !(st->period && st->since >= st->period)))
+	for (uint32_t s = 0; obs->servers && p && s < p->nservers; s++)
+		lat[s] = obs->servers[s].latency_us;
+	/* placed blind: solved again once measured (and measured unknown: never) */
+	st->settled = st->blind && blind_measured(st->blind, lat) ? st->settled + 1 : 0;
+	if (!p || (st->solved && !obs->drift && !(st->period && st->since >= st->period) &&
+		   st->settled < SETTLE_EPOCHS))
 		return 1;
 	st->since = 0;
+	st->settled = 0;
 	st->solved = 1;
-	for (uint32_t s = 0; obs->servers && s < p->nservers; s++)
-		lat[s] = obs->servers[s].latency_us;
 	server = malloc((size_t)p->napps + 1);
 	if (!server)
 		return -ENOMEM;
 	rc = ddlro_place(p, lat, st->spread, server, NULL);
+	st->blind = 0;
+	for (uint32_t a = 0; rc >= 0 && a < p->napps; a++)
+		if (server[a] != ES_SERVER_ANY && !lat[server[a]])
+			st->blind |= 1ull << server[a];
 	for (uint32_t a = 0; rc >= 0 && a < p->napps; a++)
 		changed |= server[a] != ES_SERVER_ANY && server[a] != p->apps[a].server;
 	if (rc < 0 || !changed) {

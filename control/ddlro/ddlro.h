@@ -2,8 +2,9 @@
 /*
  * DDLRO (seed 000): latency-aware placement of offloaded apps across the
  * edge and cloud servers from the task latency the fast path measured
- * (docs/ddlro.md). The online policy `ddlro` solves at its first epoch and
- * again whenever edgesteerd's drift detector fires (ctl_epoch_obs.drift).
+ * (docs/ddlro.md). The online policy `ddlro` solves at its first epoch,
+ * again once the servers it placed apps on unmeasured have been measured,
+ * and whenever edgesteerd's drift detector fires (ctl_epoch_obs.drift).
  */
 #ifndef EDGESTEER_DDLRO_H
 #define EDGESTEER_DDLRO_H

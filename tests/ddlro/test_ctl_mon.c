@@ -192,6 +192,28 @@ static void test_server_drift(void **state)
 	ctl_mon_free(w.m);
 }
 
+/* A server without tasks for stale_ms is forgotten: unknown again. */
+static void test_stale(void **state)
+{
+	struct ctl_mon_cfg cfg = { .stale_ms = 1000 };
+	struct world w;
+
+	(void)state;
+	world_init(&w, &cfg);
+	epoch(&w, (uint32_t[]){ 10, 10 }, (double[]){ 20000, 500 });
+	for (int k = 0; k < 9; k++) {
+		epoch(&w, (uint32_t[]){ 0, 10 }, (double[]){ 0, 500 });
+		assert_int_equal(w.obs[0].latency_us, 20000);
+	}
+	epoch(&w, (uint32_t[]){ 0, 10 }, (double[]){ 0, 500 });
+	assert_int_equal(w.obs[0].latency_us, 0);
+	assert_int_equal(w.obs[1].latency_us, 500);
+	/* measured again: as if for the first time */
+	epoch(&w, (uint32_t[]){ 10, 10 }, (double[]){ 700, 500 });
+	assert_int_equal(w.obs[0].latency_us, 700);
+	ctl_mon_free(w.m);
+}
+
 /* Epochs with fewer tasks than min_tasks are not judged. */
 static void test_min_tasks(void **state)
 {
@@ -295,6 +317,7 @@ int main(void)
 		cmocka_unit_test(test_calibrate),
 		cmocka_unit_test(test_common_mode),
 		cmocka_unit_test(test_server_drift),
+		cmocka_unit_test(test_stale),
 		cmocka_unit_test(test_min_tasks),
 		cmocka_unit_test(test_rebase),
 		cmocka_unit_test(test_restart),

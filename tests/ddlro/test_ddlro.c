@@ -159,11 +159,43 @@ static void test_policy(void **state)
 	ddlro_policy.destroy(st);
 }
 
+/* Placed on unmeasured servers: solved again once they have been measured. */
+static void test_blind(void **state)
+{
+	struct es_device devs[NDEV];
+	struct es_app apps[NDEV + 1];
+	struct es_policy p, next;
+	struct ctl_server_obs sobs[2] = { { 0 }, { 0 } };
+	struct ctl_epoch_obs obs = { .epoch = 5, .period_ms = 100, .servers = sobs };
+	void *st;
+
+	(void)state;
+	world(&p, devs, apps);
+	obs.in_force = &p;
+	assert_int_equal(ddlro_policy.create(&st, NULL), 0);
+	memset(&next, 0, sizeof(next));
+	assert_int_equal(ddlro_policy.decide(st, &obs, &next), 0);	/* 5 and 5, blind */
+	obs.in_force = &next;
+	sobs[0].latency_us = 900;
+	assert_int_equal(ddlro_policy.decide(st, &obs, &p), 1);	/* cloud0 unmeasured */
+	sobs[1].latency_us = 300;
+	for (int k = 0; k < 2; k++)
+		assert_int_equal(ddlro_policy.decide(st, &obs, &p), 1);	/* settling */
+	memset(&p, 0, sizeof(p));
+	assert_int_equal(ddlro_policy.decide(st, &obs, &p), 0);	/* measured: solved */
+	for (int k = 0; k < 5; k++)				/* and not again */
+		assert_int_equal(ddlro_policy.decide(st, &obs, &next), 1);
+	ptab_free(&p);
+	ptab_free(&next);
+	ddlro_policy.destroy(st);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_place),
 		cmocka_unit_test(test_policy),
+		cmocka_unit_test(test_blind),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
