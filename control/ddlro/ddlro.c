@@ -9,7 +9,10 @@
 #include "esop.h"
 #include "ptab.h"
 
-/* The estimate a server is placed by: measured, else the least measured. */
+/*
+ * The estimate a server is placed by: measured, else half the least
+ * measured (optimistic: it gets the larger share and is measured at once).
+ */
 static void estimates(const struct es_policy *p, const uint32_t *lat_us, double *est)
 {
 	double least = 0;
@@ -18,7 +21,7 @@ static void estimates(const struct es_policy *p, const uint32_t *lat_us, double 
 		if (lat_us && lat_us[s] && (!least || lat_us[s] < least))
 			least = lat_us[s];
 	for (uint32_t s = 0; s < p->nservers; s++)
-		est[s] = lat_us && lat_us[s] ? lat_us[s] : least ? least : 1;
+		est[s] = lat_us && lat_us[s] ? lat_us[s] : least ? least / 2 : 1;
 }
 
 int ddlro_place(const struct es_policy *p, const uint32_t *lat_us, double spread,
@@ -64,7 +67,7 @@ int ddlro_place(const struct es_policy *p, const uint32_t *lat_us, double spread
 /* --- the online policy --- */
 
 /* Epochs a server placed on unmeasured must have been measured before the re-solve. */
-#define SETTLE_EPOCHS	3
+#define SETTLE_EPOCHS	2
 
 struct ddlro_state {
 	double spread;
@@ -73,6 +76,7 @@ struct ddlro_state {
 	int solved;
 	uint64_t blind;		/* servers given apps while unmeasured */
 	uint32_t settled;	/* epochs all of them have been measured */
+	uint32_t prev[ES_MAX_SERVERS];	/* latency_us last epoch */
 };
 
 static int ddlro_create(void **state, const char *args)
@@ -81,8 +85,8 @@ static int ddlro_create(void **state, const char *args)
 
 	if (!st)
 		return -ENOMEM;
-	st->spread = 0.5;
-	/* args: "spread=0.5,period=0" */
+	st->spread = 2;
+	/* args: "spread=2,period=0" */
 	for (const char *p = args; p && *p; p = strchr(p, ',') ? strchr(p, ',') + 1 : "") {
 		if ((sscanf(p, "spread=%lf", &st->spread) != 1 || st->spread < 0) &&
 		    sscanf(p, "period=%u", &st->period) != 1) {
@@ -115,15 +119,19 @@ static int ddlro_decide(void *state, const struct ctl_epoch_obs *obs, struct es_
 	const struct es_policy *p = obs->in_force;
 	uint32_t lat[ES_MAX_SERVERS] = { 0 };
 	uint8_t *server;
-	int changed = 0, rc;
+	int changed = 0, forgotten = 0, rc;
 
 	st->since++;
-	for (uint32_t s = 0; obs->servers && p && s < p->nservers; s++)
+	for (uint32_t s = 0; obs->servers && p && s < p->nservers; s++) {
 		lat[s] = obs->servers[s].latency_us;
+		/* the daemon forgot a server left alone: try it again */
+		forgotten |= st->prev[s] && !lat[s];
+		st->prev[s] = lat[s];
+	}
 	/* placed blind: solved again once measured (and measured unknown: never) */
 	st->settled = st->blind && blind_measured(st->blind, lat) ? st->settled + 1 : 0;
 	if (!p || (st->solved && !obs->drift && !(st->period && st->since >= st->period) &&
-		   st->settled < SETTLE_EPOCHS))
+		   st->settled < SETTLE_EPOCHS && !forgotten))
 		return 1;
 	st->since = 0;
 	st->settled = 0;
@@ -164,7 +172,7 @@ static void ddlro_destroy(void *state)
 const struct ctl_policy_ops ddlro_policy = {
 	.name = "ddlro",
 	.summary = "DDLRO: offloaded apps placed on edge/cloud servers by measured task "
-		   "latency, re-solved on drift (args: spread=0.5,period=0)",
+		   "latency, re-solved on drift (args: spread=2,period=0)",
 	.create = ddlro_create,
 	.observe = ddlro_observe,
 	.decide = ddlro_decide,

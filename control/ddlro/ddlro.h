@@ -4,7 +4,9 @@
  * edge and cloud servers from the task latency the fast path measured
  * (docs/ddlro.md). The online policy `ddlro` solves at its first epoch,
  * again once the servers it placed apps on unmeasured have been measured,
- * and whenever edgesteerd's drift detector fires (ctl_epoch_obs.drift).
+ * when the daemon forgets a server left alone (its latency_us back to 0:
+ * it is tried again), and whenever edgesteerd's drift detector fires
+ * (ctl_epoch_obs.drift).
  */
 #ifndef EDGESTEER_DDLRO_H
 #define EDGESTEER_DDLRO_H
@@ -19,9 +21,10 @@
  * apps one by one, each on the server with the least
  *   est[s] * (1 + spread * n[s] / N)
  * where est[s] is server s's measured latency (@lat_us, 0 = never
- * measured: the least measured one, so an unmeasured server gets tried;
- * 1 when none is), n[s] the apps it has so far and N the apps placed: the
- * congestion term spreads apps over servers that measure about the same.
+ * measured: half the least measured one, so an unmeasured server gets
+ * tried; 1 when none is), n[s] the apps it has so far and N the apps
+ * placed: the congestion term spreads apps over servers that measure about
+ * the same.
  * Fills @server (p->napps entries; ES_SERVER_ANY for local apps) and
  * *cost_us with the predicted mean. Returns the number of apps placed, or
  * -ENODEV when an app offloads and there is no server.

@@ -68,7 +68,8 @@ static void test_place(void **state)
 		{ "no congestion term: all on the first of equals", { 800, 800 }, 0, 10, 0 },
 		{ "edge slowed 20 ms: all to the cloud", { 20400, 400 }, 0.5, 0, 10 },
 		{ "edge a little faster: more on the edge", { 400, 500 }, 0.5, 8, 2 },
-		{ "cloud never measured: as good as the best measured", { 400, 0 }, 0.5, 5, 5 },
+		{ "cloud never measured: twice as good as the best measured", { 400, 0 }, 0.5, 0, 10 },
+		{ "... with a stronger congestion term", { 400, 0 }, 2, 2, 8 },
 	};
 	struct es_device devs[NDEV];
 	struct es_app apps[NDEV + 1];
@@ -179,12 +180,18 @@ static void test_blind(void **state)
 	sobs[0].latency_us = 900;
 	assert_int_equal(ddlro_policy.decide(st, &obs, &p), 1);	/* cloud0 unmeasured */
 	sobs[1].latency_us = 300;
-	for (int k = 0; k < 2; k++)
-		assert_int_equal(ddlro_policy.decide(st, &obs, &p), 1);	/* settling */
+	assert_int_equal(ddlro_policy.decide(st, &obs, &p), 1);	/* settling */
 	memset(&p, 0, sizeof(p));
 	assert_int_equal(ddlro_policy.decide(st, &obs, &p), 0);	/* measured: solved */
 	for (int k = 0; k < 5; k++)				/* and not again */
 		assert_int_equal(ddlro_policy.decide(st, &obs, &next), 1);
+	/* all on cloud0; edge0 forgotten by the daemon: tried again */
+	ptab_free(&next);
+	obs.in_force = &p;
+	sobs[0].latency_us = 0;
+	memset(&next, 0, sizeof(next));
+	assert_int_equal(ddlro_policy.decide(st, &obs, &next), 0);
+	assert_int_equal(next.apps[0].server, 0);
 	ptab_free(&p);
 	ptab_free(&next);
 	ddlro_policy.destroy(st);

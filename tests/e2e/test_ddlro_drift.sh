@@ -11,7 +11,9 @@
 # (--mon-log), printed per epoch:
 #   - before: edge0 has tasks (ddlro spreads them over both servers);
 #   - the drift fires and edge0 gets no task (for 3 s at least) within
-#     MAX_EPOCHS epochs of the slow-down (docs/ddlro.md states the bound);
+#     MAX_EPOCHS epochs of the slow-down (docs/ddlro.md states the bound;
+#     epochs in which no task finished anywhere, a stall of the whole host,
+#     are not counted);
 #   - the task latency after the move is back near the level before (<= 1.5x
 #     it + 1 ms; medians of the epochs' means), and edge0's own tasks after
 #     the slow-down measured well above it.
@@ -32,7 +34,10 @@ command -v nsenter >/dev/null && command -v tc >/dev/null && mountpoint -q /sys/
 # floor is a quarter of the slow-down: this 2-core bed's own noise reaches
 # a few ms for an epoch or two under load
 EPOCH_MS=200 HOLD_MS=400 FLOOR_US=5000 MAX_EPOCHS=6 DELAY_MS=20
-duration=14
+# a server left alone is forgotten after 5 s and tried again: the first
+# half is long enough for that (a noisy first measurement may leave edge0
+# alone at the start)
+duration=20
 [ -n "$long_out" ] && duration=40
 P=r$(($$ % 10000))-
 work=$(mktemp -d /tmp/es-ddlro.XXXXXX)
@@ -118,7 +123,11 @@ grep -E "drift|policy ddlro" "$work/daemon.log" | head -5 || true
 python3 - "$work" "$t_slow" "$EPOCH_MS" "$MAX_EPOCHS" "${long_out:-}" "$how" <<'PY' || fail "the figures above"
 import json, sys
 w, t_slow, epoch_ms, max_epochs, long_out, how = sys.argv[1], float(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]), sys.argv[5], sys.argv[6]
-ep = [json.loads(l) for l in open(f"{w}/mon.jsonl") if l.strip()]
+allep = [json.loads(l) for l in open(f"{w}/mon.jsonl") if l.strip()]
+# epochs are counted where tasks finished: when this shared host stalls the
+# whole bed (seconds at a load of 20 on 2 cores) nothing finishes and
+# nothing can be measured or detected
+ep = [e for e in allep if e["tasks"]]
 st = json.load(open(f"{w}/stats.json"))
 dev = json.load(open(f"{w}/devsim.json"))
 def srv(e, name):
@@ -132,7 +141,7 @@ def level(es):
     v = sorted(e["mean_us"] for e in es)
     return v[len(v) // 2] if v else 0.0
 err = []
-t0 = ep[0]["real"]
+t0 = allep[0]["real"]
 print("epoch  t(s)  table tasks mean_us pred_us drift edge0(tasks/mean/est/open) cloud0(tasks/mean/est)")
 for i, e in enumerate(ep):
     if e["tasks"] or e["drift"]:
@@ -190,9 +199,11 @@ tel = json.load(open(f"{w}/tel.json")).get("/edgesteer/monitor")
 if tel is not None:
     done = sum(v["done"] for k, v in tel.items() if k.startswith("server_"))
     fig["telemetry_done"] = done
-    # every RESULT the devices got was a task the fast path closed
-    if not dev["results"] * 0.95 <= done <= dev["results"] + 5:
-        err.append(f"/edgesteer/monitor: {done} tasks done, the devices got {dev['results']} RESULTs")
+    # every RESULT the devices got was a task the fast path closed; a RESULT
+    # after the device gave up on it (stray) was closed too
+    if not dev["results"] * 0.95 <= done <= dev["results"] + dev["stray"] + 5:
+        err.append(f"/edgesteer/monitor: {done} tasks done, the devices got {dev['results']} "
+                   f"RESULTs ({dev['stray']} stray)")
 if st["monitor"]["drifts"] < 1:
     err.append("stats --json: monitor.drifts is 0")
 fig.update({"results": dev["results"], "reqs": dev["reqs"], "drifts": st["monitor"]["drifts"]})
@@ -200,7 +211,7 @@ print(json.dumps(fig))
 if long_out:
     with open(f"{long_out}/ddlro_drift.dat", "w") as f:
         f.write("# t_s mean_us edge0_tasks cloud0_tasks edge0_est_us cloud0_est_us drift table_epoch\n")
-        for e in ep:
+        for e in allep:
             f.write(f"{e['real'] - t0:.3f} {e['mean_us'] if e['tasks'] else 'NaN'} "
                     f"{srv(e, 'edge0')['tasks']} {srv(e, 'cloud0')['tasks']} "
                     f"{srv(e, 'edge0')['est_us']:.0f} {srv(e, 'cloud0')['est_us']:.0f} "
