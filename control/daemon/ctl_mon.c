@@ -9,6 +9,9 @@
 
 #include "fp_mon.h"
 
+/* Common-mode verdicts in a row (no calm epoch) after which it is the new level. */
+#define COMMON_RUN_REBASE	5
+
 /* What is known of one server or one (app, layer). */
 struct ctl_mon_est {
 	struct fp_msg_mon_rec last;	/* the cumulative record last read */
@@ -32,6 +35,7 @@ struct ctl_mon {
 	uint64_t epoch_tasks;
 	double meas_us, pred_us;	/* this epoch, over the servers' tasks */
 	uint32_t over_ms;		/* how long drift has held */
+	uint32_t common_run;		/* common-mode verdicts since a calm epoch */
 	char last_why[320];
 };
 
@@ -262,8 +266,10 @@ int ctl_mon_epoch(struct ctl_mon *m, const struct fp_msg_mon_rec *recs, size_t n
 		 * mean may hide it: load left on a server that got slower
 		 * balances one that got faster than the solver thought.
 		 */
+		/* a server may carry a small share: half the tasks a mean needs */
 		for (uint32_t s = 0; s < nservers; s++)
-			if (m->srv[s].epoch_tasks >= m->cfg.min_tasks && departs(m, &m->srv[s]))
+			if (m->srv[s].epoch_tasks >= (m->cfg.min_tasks + 1) / 2 &&
+			    departs(m, &m->srv[s]))
 				server_off = 1;
 		if ((off > margin && off > m->cfg.floor_us) || server_off)
 			m->over_ms += period_ms;
@@ -271,6 +277,8 @@ int ctl_mon_epoch(struct ctl_mon *m, const struct fp_msg_mon_rec *recs, size_t n
 			m->over_ms = 0;
 		/* within the margin, not merely under the floor: a step is not followed */
 		calm = off <= margin && !server_off;
+		if (calm)
+			m->common_run = 0;
 	}
 	for (uint32_t s = 0; s < nservers && calm; s++) {
 		struct ctl_mon_est *e = &m->srv[s];
@@ -293,9 +301,15 @@ int ctl_mon_epoch(struct ctl_mon *m, const struct fp_msg_mon_rec *recs, size_t n
 			 common ? "; every server alike (the AP or the bed, not a server)" : "");
 		snprintf(why, why_len, "%s", m->last_why);
 		if (common) {
-			/* the new level is the prediction now; nothing to re-solve */
+			/*
+			 * A stall passes: the predictions stay (an estimate taken
+			 * in it would hide a server's slow-down that came with
+			 * it). One that lasts is the new level.
+			 */
 			m->common++;
-			ctl_mon_rebase(m);
+			m->over_ms = 0;
+			if (++m->common_run >= COMMON_RUN_REBASE)
+				ctl_mon_rebase(m);
 		} else {
 			m->drifts++;
 		}
@@ -307,6 +321,7 @@ int ctl_mon_epoch(struct ctl_mon *m, const struct fp_msg_mon_rec *recs, size_t n
 
 void ctl_mon_rebase(struct ctl_mon *m)
 {
+	m->common_run = 0;
 	for (int s = 0; s < FP_MSG_NSERVERS; s++) {
 		m->srv[s].pred_us = m->srv[s].est_us;
 		m->srv[s].calibrating = m->srv[s].est_us <= 0;

@@ -42,8 +42,9 @@ void ctl_mon_free(struct ctl_mon *m);
  * never measured) and queue_depth (tasks open now). Returns 1 when drift
  * has held for the hold time, with @why saying what was measured against
  * what; 2 when it held but every server with tasks departed alike (the AP
- * or the bed changed, not a server: the new level becomes the prediction,
- * nothing to re-solve; @why says so too); else 0.
+ * or the bed stalled, not a server: nothing to re-solve, the predictions
+ * stay; after 5 such verdicts with no calm epoch between, the new level
+ * becomes the prediction; @why says so too); else 0.
  */
 int ctl_mon_epoch(struct ctl_mon *m, const struct fp_msg_mon_rec *recs, size_t n,
 		  uint32_t period_ms, const struct es_policy *cur,

@@ -588,7 +588,7 @@ static int monitor_epoch(struct daemon *d)
 		n = 0;
 	rc = ctl_mon_epoch(d->mon, recs, n, d->epoch_ms, &d->cur, d->srv_obs, why, sizeof(why));
 	if (rc == 2)
-		say("info", "drift: %s: taken as the new prediction, not re-solving", why);
+		say("info", "drift: %s: not re-solving", why);
 	if (rc != 1)
 		return 0;
 	say("info", "drift: %s: re-solving with policy %s", why, d->policy->name);

@@ -150,7 +150,8 @@ static void test_calibrate(void **state)
 
 /*
  * Both servers slow down alike (the AP or the bed stalled): no re-solve
- * (2), the new level is the prediction; one server alone is drift (1).
+ * (2), the predictions stay; a stall that lasts (5 verdicts) is the new
+ * level; one server alone is drift (1).
  */
 static void test_common_mode(void **state)
 {
@@ -164,10 +165,18 @@ static void test_common_mode(void **state)
 	assert_int_equal(epoch(&w, (uint32_t[]){ 10, 10 }, (double[]){ 9000, 12000 }), 0);
 	assert_int_equal(epoch(&w, (uint32_t[]){ 10, 10 }, (double[]){ 9000, 12000 }), 2);
 	assert_non_null(strstr(w.why, "every server alike"));
+	/* a stall with a slow-down of edge0 under it: seen once the stall is over */
+	assert_int_equal(epoch(&w, (uint32_t[]){ 10, 10 }, (double[]){ 20000, 600 }), 0);
+	assert_int_equal(epoch(&w, (uint32_t[]){ 10, 10 }, (double[]){ 20000, 600 }), 1);
+	ctl_mon_rebase(w.m);
+	/* a lasting one: the new level after 5 verdicts */
+	for (int k = 0; k < 2 * 5 - 1; k++)
+		epoch(&w, (uint32_t[]){ 10, 10 }, (double[]){ 90000, 12000 });
+	assert_int_equal(epoch(&w, (uint32_t[]){ 10, 10 }, (double[]){ 90000, 12000 }), 2);
 	for (int k = 0; k < 3; k++)
-		assert_int_equal(epoch(&w, (uint32_t[]){ 10, 10 }, (double[]){ 9000, 12000 }), 0);
-	assert_int_equal(epoch(&w, (uint32_t[]){ 10, 10 }, (double[]){ 40000, 12000 }), 0);
-	assert_int_equal(epoch(&w, (uint32_t[]){ 10, 10 }, (double[]){ 40000, 12000 }), 1);
+		assert_int_equal(epoch(&w, (uint32_t[]){ 10, 10 }, (double[]){ 90000, 12000 }), 0);
+	assert_int_equal(epoch(&w, (uint32_t[]){ 10, 10 }, (double[]){ 400000, 12000 }), 0);
+	assert_int_equal(epoch(&w, (uint32_t[]){ 10, 10 }, (double[]){ 400000, 12000 }), 1);
 	ctl_mon_free(w.m);
 }
 
