@@ -233,12 +233,13 @@ set arrow 1 from $slow_t, graph 0 to $slow_t, graph 1 nohead lw 2 dt 2 lc rgb "r
 set label 1 "edge0 +${DELAY_MS} ms" at $slow_t, graph 0.55 right offset -0.5,0 tc rgb "red"
 set ylabel "task latency (ms)"; set logscale y; set yrange [0.1:100]; set key top right
 plot "$long_out/ddlro_drift.dat" u 1:(\$2/1000) w lp lw 2 pt 7 ps 0.5 t "mean TENSOR->RESULT, per epoch (fast path)", \
-     "" u 1:(\$5 > 0 ? \$5/1000 : NaN) w l lw 1 dt 2 t "edge0 estimate (EWMA)", \
-     "" u 1:(\$6 > 0 ? \$6/1000 : NaN) w l lw 1 dt 2 t "cloud0 estimate (EWMA)", \
+     "" u 1:(\$5 > 0 ? \$5/1000 : NaN) w l lw 1.5 dt 2 lc rgb "dark-orange" t "edge0 estimate (EWMA)", \
+     "" u 1:(\$6 > 0 ? \$6/1000 : NaN) w l lw 1.5 dt 2 lc rgb "royalblue" t "cloud0 estimate (EWMA)", \
      "" u 1:(\$7 > 0 ? 60 : NaN) w p pt 11 ps 1.8 lc rgb "dark-green" t "drift: edgesteerd re-solves"
 unset logscale y; set yrange [0:*]; unset label 1
 set ylabel "tasks per epoch"; set xlabel "time (s)"; set key top left
-plot "$long_out/ddlro_drift.dat" u 1:3 w l lw 2 t "edge0", "" u 1:4 w l lw 2 t "cloud0"
+plot "$long_out/ddlro_drift.dat" u 1:3 w l lw 2 lc rgb "dark-orange" t "edge0", \
+     "" u 1:4 w l lw 2 lc rgb "royalblue" t "cloud0"
 unset multiplot
 GP
 	echo "figure: $long_out/ddlro_drift.png"
