@@ -40,6 +40,12 @@ struct ctl_epoch_obs {
 	const struct ctl_device_obs *devices;
 	const struct es_policy *in_force;	/* servers, devices, apps */
 	const struct ctl_server_obs *servers;	/* in_force->nservers entries */
+	/*
+	 * Nonzero: edgesteerd's drift detector fired this epoch (the measured
+	 * task latency of the table in force left the predicted one for longer
+	 * than its hold time): re-solve from servers[].latency_us.
+	 */
+	uint32_t drift;
 };
 
 struct ctl_policy_ops {

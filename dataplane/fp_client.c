@@ -202,3 +202,55 @@ int fp_client_get_telemetry(struct fp_client *c, struct fp_msg_telem_rec *recs,
 	*count = got;
 	return 0;
 }
+
+/* One page of the task monitor from record @start: payload bytes or -errno. */
+static int monitor_page(struct fp_client *c, uint32_t start, uint8_t *buf, size_t cap)
+{
+	struct {
+		struct fp_msg_hdr h;
+		struct fp_msg_mon_req q;
+	} req = {
+		{ FP_MSG_MAGIC, FP_MSG_VERSION, FP_MSG_GET_MONITOR, sizeof(req.q), 0 },
+		{ start, 0 },
+	};
+	int32_t status = 0;
+	int n = send_msg(c, &req, sizeof(req), -1);
+
+	if (n)
+		return n;
+	n = recv_reply(c, FP_MSG_GET_MONITOR, buf, cap, &status, NULL);
+	if (n < 0)
+		return n;
+	return status ? status : n;
+}
+
+int fp_client_get_monitor(struct fp_client *c, struct fp_msg_mon_rec *recs, size_t max,
+			  size_t *count, struct fp_msg_mon_reply *rep)
+{
+	uint8_t buf[sizeof(struct fp_msg_hdr) + FP_MSG_MAX_PAYLOAD];
+	struct fp_msg_mon_reply h;
+	size_t got = 0;
+
+	memset(&h, 0, sizeof(h));
+	do {
+		int n = monitor_page(c, (uint32_t)got, buf, sizeof(buf));
+
+		if (n < 0)
+			return n;
+		if ((size_t)n < sizeof(h))
+			return -EBADMSG;
+		memcpy(&h, buf + sizeof(struct fp_msg_hdr), sizeof(h));
+		if (h.nrec > FP_MSG_MON_MAX ||
+		    (size_t)n != sizeof(h) + h.nrec * sizeof(*recs))
+			return -EBADMSG;
+		if (h.nrec > max - got)
+			h.nrec = (uint32_t)(max - got);	/* the caller asked for fewer */
+		memcpy(recs + got, buf + sizeof(struct fp_msg_hdr) + sizeof(h),
+		       h.nrec * sizeof(*recs));
+		got += h.nrec;
+	} while (h.nrec && got < h.total && got < max);
+	*count = got;
+	if (rep)
+		*rep = h;
+	return 0;
+}

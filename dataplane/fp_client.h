@@ -37,6 +37,13 @@ int fp_client_get_telemetry(struct fp_client *c, struct fp_msg_telem_rec *recs,
 			    size_t max, size_t *n);
 
 /*
+ * Reads every task-monitor record (FP_MSG_GET_MONITOR, page by page) into
+ * @recs, at most @max; *n gets how many, @rep the last page's header.
+ */
+int fp_client_get_monitor(struct fp_client *c, struct fp_msg_mon_rec *recs, size_t max,
+			  size_t *n, struct fp_msg_mon_reply *rep);
+
+/*
  * Sends raw bytes (with an optional fd) and reads the reply header: for
  * tests of the server's message validation. 0 or -errno; *status gets the
  * reply's status.

@@ -184,6 +184,23 @@ static int serve(struct fp_ctl *c, int fd)
 		      (uint32_t)(k * sizeof(recs[0])));
 		return 0;
 	}
+	case FP_MSG_GET_MONITOR: {
+		struct {
+			struct fp_msg_mon_reply h;
+			struct fp_msg_mon_rec recs[FP_MSG_MON_MAX];
+		} r;
+		struct fp_msg_mon_req q;
+
+		if (h->len != sizeof(q) || mfd >= 0) {
+			err = -EBADMSG;
+			goto err_reply;
+		}
+		memcpy(&q, buf + sizeof(*h), sizeof(q));
+		fp_dp_monitor(c->dp, q.start, r.recs, FP_MSG_MON_MAX, &r.h);
+		reply(fd, FP_MSG_GET_MONITOR | FP_MSG_REPLY, 0, &r,
+		      (uint32_t)(sizeof(r.h) + r.h.nrec * sizeof(r.recs[0])));
+		return 0;
+	}
 	default:
 		err = -EOPNOTSUPP;
 	}

@@ -20,6 +20,7 @@
 
 #include "esop_parse.h"
 #include "fp_meter.h"
+#include "fp_mon.h"
 
 #define RETIRED_MAX	16
 
@@ -78,6 +79,7 @@ struct fp_dp {
 	struct fp_tver *cur;			/* RCU-published */
 	struct rte_rcu_qsbr *qsbr;
 	struct fp_meter *meter;
+	struct fp_mon *mon;			/* tasks, TENSOR to RESULT */
 	struct fp_addr *addrs;
 	struct rte_ring *ctl;
 	struct rte_ether_addr port_mac[FP_MAX_PORTS];
@@ -131,11 +133,16 @@ int fp_dp_create(const struct fp_dp_cfg *cfg, struct fp_dp **out)
 	err = fp_meter_create(dp->cfg.max_devices, rte_get_tsc_hz(), &dp->meter);
 	if (err)
 		goto err_qsbr;
+	struct fp_mon_cfg mc = { .nlcores = dp->cfg.nworkers, .hz = rte_get_tsc_hz() };
+
+	err = fp_mon_create(&mc, &dp->mon);
+	if (err)
+		goto err_meter;
 	err = -ENOMEM;
 	dp->addrs = rte_zmalloc("fp_addrs", sizeof(*dp->addrs) * dp->cfg.addr_slots,
 				RTE_CACHE_LINE_SIZE);
 	if (!dp->addrs)
-		goto err_meter;
+		goto err_mon;
 	snprintf(name, sizeof(name), "fp_ctl_%lx", (unsigned long)(uintptr_t)dp & 0xffffff);
 	dp->ctl = rte_ring_create_elem(name, sizeof(struct fp_msg_telem_rec),
 				       rte_align32pow2(dp->cfg.ctl_ring), SOCKET_ID_ANY,
@@ -151,6 +158,8 @@ int fp_dp_create(const struct fp_dp_cfg *cfg, struct fp_dp **out)
 
 err_addrs:
 	rte_free(dp->addrs);
+err_mon:
+	fp_mon_free(dp->mon);
 err_meter:
 	fp_meter_free(dp->meter);
 err_qsbr:
@@ -180,6 +189,7 @@ void fp_dp_free(struct fp_dp *dp)
 	release_tver(dp->cur);
 	rte_ring_free(dp->ctl);
 	rte_free(dp->addrs);
+	fp_mon_free(dp->mon);
 	fp_meter_free(dp->meter);
 	rte_free(dp->qsbr);
 	rte_free(dp->w);
@@ -417,6 +427,12 @@ int fp_dp_device(struct fp_dp *dp, uint32_t id, struct fp_dev_info *out)
 		out->vlan_tci = a.vlan_tci;
 	}
 	return s || out->addr_known ? 0 : -ENOENT;
+}
+
+void fp_dp_monitor(struct fp_dp *dp, uint32_t start, struct fp_msg_mon_rec *recs,
+		   uint32_t max, struct fp_msg_mon_reply *rep)
+{
+	fp_mon_read(dp->mon, rte_rdtsc(), start, recs, max, rep);
 }
 
 unsigned int fp_dp_ctl_drain(struct fp_dp *dp, struct fp_msg_telem_rec *recs,
@@ -728,7 +744,7 @@ static void to_control(struct fp_worker *w, const struct esop_pkt *pkt, int v)
 /* Acts on one judged frame. Returns 1 when @m was queued for TX. */
 static int act(struct fp_worker *w, const struct fp_tbl_hdr *t, struct rte_mbuf *m,
 	       const struct esop_pkt *pkt, int v, const struct fp_tbl_slot *d,
-	       const struct fp_tbl_app *a)
+	       const struct fp_tbl_app *a, uint64_t now)
 {
 	struct fp_dp *dp = w->dp;
 	const uint8_t *f = rte_pktmbuf_mtod(m, const uint8_t *);
@@ -765,6 +781,7 @@ static int act(struct fp_worker *w, const struct fp_tbl_hdr *t, struct rte_mbuf 
 		rewrite_forward(m, pkt, s, &dp->port_mac[s->port]);
 		w->st.srv_frames[a->server]++;
 		w->st.srv_bytes[a->server] += rte_pktmbuf_pkt_len(m);
+		fp_mon_tensor(dp->mon, w->id, pkt, a->server, rte_pktmbuf_pkt_len(m), now);
 		tx_enqueue(w, s->port, m);
 		return 1;
 	}
@@ -777,6 +794,8 @@ static int act(struct fp_worker *w, const struct fp_tbl_hdr *t, struct rte_mbuf 
 			w->st.c[FP_C_TOO_BIG]++;
 			return 0;
 		}
+		fp_mon_result(dp->mon, w->id, pkt, fp_table_server_by_addr(t, pkt->saddr, pkt->ipv6),
+			      rte_pktmbuf_pkt_len(m), now);
 		tx_enqueue(w, dp->cfg.ap_port, m);
 		return 1;
 	case ESOP_V_UNKNOWN_DEVICE:
@@ -884,7 +903,7 @@ unsigned int fp_dp_poll(struct fp_dp *dp, unsigned int wi)
 		w->st.v[v[i]]++;
 		if (v[i] == ESOP_V_MALFORMED)
 			w->st.d[p->drop_reason]++;
-		if (!act(w, t, m[i], p, v[i], slot[i], app[i]))
+		if (!act(w, t, m[i], p, v[i], slot[i], app[i], now))
 			rte_pktmbuf_free(m[i]);
 	}
 	tx_flush(w);

@@ -95,6 +95,13 @@ struct fp_dev_info {
 };
 int fp_dp_device(struct fp_dp *dp, uint32_t id, struct fp_dev_info *out);
 
+/*
+ * The task monitor's records @start.. (fp_mon_read, at the TSC's now), for
+ * the control thread and telemetry.
+ */
+void fp_dp_monitor(struct fp_dp *dp, uint32_t start, struct fp_msg_mon_rec *recs,
+		   uint32_t max, struct fp_msg_mon_reply *rep);
+
 /* Drains records queued for the control plane. Returns how many. */
 unsigned int fp_dp_ctl_drain(struct fp_dp *dp, struct fp_msg_telem_rec *recs,
 			     unsigned int max);

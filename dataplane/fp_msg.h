@@ -24,6 +24,7 @@ enum fp_msg_type {
 	FP_MSG_PUSH_TABLE = 1,	/* payload fp_msg_push + fd; reply fp_msg_push_reply */
 	FP_MSG_GET_STATS = 2,	/* no payload; reply fp_msg_stats */
 	FP_MSG_GET_TELEMETRY = 3, /* no payload; reply fp_msg_telem_rec[] */
+	FP_MSG_GET_MONITOR = 16, /* payload fp_msg_mon_req; reply fp_msg_mon_reply + recs */
 	FP_MSG_ERROR = 0x7fff,	/* reply to a request that could not be read */
 };
 
@@ -100,6 +101,57 @@ struct fp_msg_telem_rec {
 _Static_assert(sizeof(struct fp_msg_hdr) == 16, "fp_msg_hdr layout");
 _Static_assert(sizeof(struct fp_msg_telem_rec) == 20, "fp_msg_telem_rec layout");
 _Static_assert(sizeof(struct fp_msg_stats) <= FP_MSG_MAX_PAYLOAD, "stats too big");
+
+/*
+ * The task monitor (fp_mon.h): what happened to tasks, TENSOR to RESULT,
+ * per server and per (app, layer). Every count is cumulative since the fast
+ * path started; a reader takes differences. Records come in pages: a
+ * request names the first record it wants, the reply says how many exist.
+ */
+#define FP_MON_NBUCKETS		16	/* latency histogram, see fp_mon_bucket() */
+
+enum fp_mon_kind {
+	FP_MON_SERVER = 1,	/* key: server (the table's index) */
+	FP_MON_APP_LAYER = 2,	/* key: app, layer (the TENSOR's split layer) */
+};
+
+struct fp_msg_mon_req {
+	uint32_t start;		/* first record wanted */
+	uint32_t pad;
+};
+
+struct fp_msg_mon_rec {
+	uint8_t kind;		/* enum fp_mon_kind */
+	uint8_t server;
+	uint16_t app;
+	uint16_t layer;
+	uint16_t pad;
+	uint64_t opened;	/* tasks whose first TENSOR fragment was forwarded */
+	uint64_t done;		/* ... whose RESULT came back */
+	uint64_t lost;		/* ... with no RESULT within the timeout */
+	uint64_t evicted;	/* ... pushed out of the open-task table first */
+	uint64_t lat_sum_us;	/* over done: first TENSOR fragment to RESULT */
+	uint64_t bytes_up;	/* TENSOR bytes forwarded */
+	uint64_t bytes_down;	/* RESULT bytes returned */
+	uint64_t hist[FP_MON_NBUCKETS];
+};
+
+struct fp_msg_mon_reply {
+	uint32_t total;		/* records that exist now */
+	uint32_t nrec;		/* records after this header */
+	uint32_t timeout_ms;	/* a task open this long is lost */
+	uint32_t slots;		/* open-task table size */
+	uint64_t unmatched;	/* RESULTs of no open task (late, evicted, unknown) */
+	uint64_t busy;		/* table updates skipped: another lcore held the slot */
+	uint64_t al_full;	/* (app, layer) keys beyond the table: not counted */
+	uint64_t pad;
+};
+
+#define FP_MSG_MON_MAX \
+	((FP_MSG_MAX_PAYLOAD - sizeof(struct fp_msg_mon_reply)) / sizeof(struct fp_msg_mon_rec))
+
+_Static_assert(sizeof(struct fp_msg_mon_rec) == 64 + 8 * FP_MON_NBUCKETS, "mon rec layout");
+_Static_assert(sizeof(struct fp_msg_mon_reply) == 48, "mon reply layout");
 
 /* Checks a header read from the socket; 0 or -errno. */
 static inline int fp_msg_check(const struct fp_msg_hdr *h, uint32_t got)

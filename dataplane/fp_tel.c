@@ -9,6 +9,7 @@
 #include <rte_telemetry.h>
 
 #include "esop.h"
+#include "fp_mon.h"
 
 const char *const fp_counter_names[FP_C__COUNT] = {
 	"rx", "tx", "tx_drop", "decision", "to_control", "control_full",
@@ -102,6 +103,56 @@ static int tel_table(const char *cmd, const char *params, struct rte_tel_data *d
 	return 0;
 }
 
+/* One monitor record as a dict: counts, tasks open now, mean latency. */
+static struct rte_tel_data *tel_mon_rec(const struct fp_msg_mon_rec *r)
+{
+	struct rte_tel_data *d = rte_tel_data_alloc();
+
+	if (!d)
+		return NULL;
+	rte_tel_data_start_dict(d);
+	rte_tel_data_add_dict_u64(d, "opened", r->opened);
+	rte_tel_data_add_dict_u64(d, "done", r->done);
+	rte_tel_data_add_dict_u64(d, "lost", r->lost);
+	rte_tel_data_add_dict_u64(d, "evicted", r->evicted);
+	rte_tel_data_add_dict_u64(d, "open", r->opened - r->done - r->lost - r->evicted);
+	rte_tel_data_add_dict_u64(d, "mean_us", r->done ? r->lat_sum_us / r->done : 0);
+	rte_tel_data_add_dict_u64(d, "bytes_up", r->bytes_up);
+	rte_tel_data_add_dict_u64(d, "bytes_down", r->bytes_down);
+	return d;
+}
+
+static int tel_monitor(const char *cmd, const char *params, struct rte_tel_data *d)
+{
+	struct fp_msg_mon_rec *recs = malloc(sizeof(*recs) * (FP_MSG_NSERVERS + FP_MON_NAL));
+	struct fp_msg_mon_reply rep;
+	char name[48];
+
+	(void)cmd;
+	(void)params;
+	if (!recs)
+		return -ENOMEM;
+	fp_dp_monitor(tel_dp, 0, recs, FP_MSG_NSERVERS + FP_MON_NAL, &rep);
+	rte_tel_data_start_dict(d);
+	rte_tel_data_add_dict_u64(d, "timeout_ms", rep.timeout_ms);
+	rte_tel_data_add_dict_u64(d, "slots", rep.slots);
+	rte_tel_data_add_dict_u64(d, "unmatched", rep.unmatched);
+	rte_tel_data_add_dict_u64(d, "busy", rep.busy);
+	rte_tel_data_add_dict_u64(d, "al_full", rep.al_full);
+	for (uint32_t i = 0; i < rep.nrec; i++) {
+		struct rte_tel_data *r = tel_mon_rec(&recs[i]);
+
+		if (recs[i].kind == FP_MON_SERVER)
+			snprintf(name, sizeof(name), "server_%u", recs[i].server);
+		else
+			snprintf(name, sizeof(name), "app_%u_layer_%u", recs[i].app, recs[i].layer);
+		if (r && rte_tel_data_add_dict_container(d, name, r, 0))
+			rte_tel_data_free(r);
+	}
+	free(recs);
+	return 0;
+}
+
 int fp_tel_register(struct fp_dp *dp)
 {
 	int err;
@@ -115,5 +166,9 @@ int fp_tel_register(struct fp_dp *dp)
 	if (!err)
 		err = rte_telemetry_register_cmd("/edgesteer/table", tel_table,
 						 "The policy table in force. No parameters");
+	if (!err)
+		err = rte_telemetry_register_cmd("/edgesteer/monitor", tel_monitor,
+						 "Tasks TENSOR to RESULT per server and (app, layer). "
+						 "No parameters");
 	return err;
 }

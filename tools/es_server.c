@@ -9,6 +9,7 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,6 +27,14 @@ struct pending {
 	uint64_t due_ns;
 	struct esop_gen_spec spec;
 };
+
+/* Toggled by SIGUSR1 / SIGUSR2: tasks take --slow-us longer meanwhile. */
+static volatile sig_atomic_t slowed;
+
+static void on_slow(int sig)
+{
+	slowed = sig == SIGUSR1;
+}
 
 struct stats {
 	uint64_t frames, not_esop, malformed, tensors, tensor_bytes;
@@ -48,6 +57,9 @@ static void usage(FILE *f)
 "  --result-bytes N         RESULT payload bytes (default 64)\n"
 "  --duration S             stop after S seconds (default: until SIGTERM)\n"
 "  --stats FILE             rewrite FILE once a second with the counters (JSON)\n"
+"  --slow-us US             SIGUSR1 slows the server down: every task then takes\n"
+"                           US more; SIGUSR2 ends it (default 20000; the DDLRO\n"
+"                           test's stand-in for netem, docs/ddlro.md)\n"
 "\n"
 "On exit the counters are printed as one JSON object on stdout.\n"
 "Exit status: 0 success, 1 runtime error, 2 usage error.\n");
@@ -108,10 +120,11 @@ int main(int argc, char **argv)
 		{ "iface", 1, NULL, 'i' }, { "name", 1, NULL, 'n' },
 		{ "compute-us", 1, NULL, 'c' }, { "compute-us-per-kib", 1, NULL, 'k' },
 		{ "result-bytes", 1, NULL, 'r' }, { "duration", 1, NULL, 'd' },
-		{ "stats", 1, NULL, 's' }, { "help", 0, NULL, 'h' }, { NULL, 0, NULL, 0 },
+		{ "stats", 1, NULL, 's' }, { "slow-us", 1, NULL, 'S' },
+		{ "help", 0, NULL, 'h' }, { NULL, 0, NULL, 0 },
 	};
 	const char *iface = NULL, *name = NULL, *stats_path = NULL;
-	double compute_us = 200, per_kib_us = 0, duration_s = 0;
+	double compute_us = 200, per_kib_us = 0, duration_s = 0, slow_us = 20000;
 	uint32_t result_bytes = 64;
 	struct pending *q;
 	size_t qhead = 0, qlen = 0;
@@ -132,11 +145,12 @@ int main(int argc, char **argv)
 				end = optarg;
 			break;
 		case 'd': duration_s = strtod(optarg, &end); break;
+		case 'S': slow_us = strtod(optarg, &end); break;
 		case 's': stats_path = optarg; continue;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}
-		if (*end || compute_us < 0 || per_kib_us < 0 || duration_s < 0) {
+		if (*end || compute_us < 0 || per_kib_us < 0 || duration_s < 0 || slow_us < 0) {
 			fprintf(stderr, "error: es-server: bad value '%s' for --%s\n", optarg,
 				lo[li].name);
 			return 2;
@@ -160,6 +174,8 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	es_catch_stop_signals();
+	signal(SIGUSR1, on_slow);
+	signal(SIGUSR2, on_slow);
 
 	uint64_t t0 = es_now_ns(), next_pub = t0;
 	uint64_t end_ns = duration_s > 0 ? t0 + (uint64_t)(duration_s * 1e9) : UINT64_MAX;
@@ -180,7 +196,15 @@ int main(int argc, char **argv)
 			qhead = (qhead + 1) % MAX_PENDING;
 			qlen--;
 		}
-		while ((n = es_rawsock_recv(&s, buf, sizeof(buf), qlen ? 0 : 1)) > 0) {
+		/*
+		 * Sleep in the poll until the next RESULT is due (1 ms steps): a
+		 * slowed server holds tasks for tens of ms and must not spin on
+		 * the bed's few cores meanwhile.
+		 */
+		int wait_ms = !qlen || q[qhead].due_ns > now + 1000000 ? 1 : 0;
+
+		while ((n = es_rawsock_recv(&s, buf, sizeof(buf), wait_ms)) > 0) {
+			wait_ms = 0;
 			struct esop_parse_cfg cfg = { 0 };
 			struct esop_pkt pkt;
 			int v = esop_parse(buf, buf + n, &cfg, &pkt);
@@ -209,7 +233,8 @@ int main(int argc, char **argv)
 				continue;
 			}
 			struct pending *p = &q[(qhead + qlen++) % MAX_PENDING];
-			double us = compute_us + per_kib_us * (double)pkt.total_len / 1024.0;
+			double us = compute_us + per_kib_us * (double)pkt.total_len / 1024.0 +
+				    (slowed ? slow_us : 0);
 			p->due_ns = es_now_ns() + (uint64_t)(us * 1000.0);
 			result_spec(&p->spec, buf, &pkt, result_bytes);
 		}

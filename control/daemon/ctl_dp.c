@@ -279,3 +279,16 @@ int ctl_dp_observe(struct ctl_dp *d, const struct es_policy *cur, struct ctl_dev
 	ctl_seen_fill(d->seen, cur, obs, now);
 	return rc ? rc : (int)total;
 }
+
+int ctl_dp_monitor(struct ctl_dp *d, struct fp_msg_mon_rec *recs, size_t max, size_t *n)
+{
+	int rc;
+
+	*n = 0;
+	if (!d->c)
+		return -ENOTCONN;
+	rc = fp_client_get_monitor(d->c, recs, max, n, NULL);
+	if (rc)
+		drop_conn(d);
+	return rc;
+}

@@ -50,4 +50,10 @@ int ctl_dp_stats(const struct ctl_dp *d, struct fp_msg_stats *out);
 int ctl_dp_observe(struct ctl_dp *d, const struct es_policy *cur,
 		   struct ctl_device_obs *obs);
 
+/*
+ * The fast path's task-monitor records (cumulative), at most @max, into
+ * @recs; *n gets how many. -ENOTCONN when it is not up.
+ */
+int ctl_dp_monitor(struct ctl_dp *d, struct fp_msg_mon_rec *recs, size_t max, size_t *n);
+
 #endif /* EDGESTEER_CTL_DP_H */

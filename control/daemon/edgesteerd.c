@@ -27,8 +27,10 @@
 
 #include "ctl_balance.h"
 #include "ctl_dp.h"
+#include "ctl_mon.h"
 #include "ctl_proto.h"
 #include "ctl_stage.h"
+#include "fp_mon.h"
 #include "ctl_xdp.h"
 #include "xdpc.h"
 #include "policy.h"
@@ -72,6 +74,8 @@ struct daemon {
 	struct ctl_dp *dp;		/* NULL without --dp-socket */
 	const char *dp_path;
 	struct ctl_device_obs *dev_obs;	/* one per device in force */
+	struct ctl_mon *mon;		/* with --dp-socket: measured task latency */
+	struct ctl_mon_cfg mon_cfg;
 };
 
 /* Device meters are read each epoch up to this many devices. */
@@ -420,6 +424,11 @@ static void handle_stats(struct daemon *d, struct reply *r)
 			(unsigned long long)apps[s], (unsigned long long)d->srv_obs[s].bytes,
 			d->srv_obs[s].queue_depth);
 	fprintf(f, "%s],\n", d->cur.nservers ? "\n  " : "");
+	if (d->mon) {
+		fputs("  ", f);
+		ctl_mon_write_json(d->mon, &d->cur, f);
+		fputs(",\n", f);
+	}
 	stats_stages(d, f);
 	fprintf(f, "  \"uptime_s\": %lld\n}\n", (long long)(t.tv_sec - d->started.tv_sec));
 	fclose(f);
@@ -586,6 +595,25 @@ static void observe(struct daemon *d, struct ctl_epoch_obs *obs)
 	obs->devices = o;
 }
 
+/* The fast path's task monitor: estimates into srv_obs; 1 on drift (logged). */
+static int monitor_epoch(struct daemon *d)
+{
+	struct fp_msg_mon_rec recs[FP_MSG_NSERVERS + FP_MON_NAL];
+	char why[400];
+	size_t n = 0;
+	int rc;
+
+	if (ctl_dp_monitor(d->dp, recs, FP_MSG_NSERVERS + FP_MON_NAL, &n))
+		n = 0;
+	rc = ctl_mon_epoch(d->mon, recs, n, d->epoch_ms, &d->cur, d->srv_obs, why, sizeof(why));
+	if (rc == 2)
+		say("info", "drift: %s: not re-solving", why);
+	if (rc != 1)
+		return 0;
+	say("info", "drift: %s: re-solving with policy %s", why, d->policy->name);
+	return 1;
+}
+
 static void run_epoch(struct daemon *d)
 {
 	struct ctl_epoch_obs obs = {
@@ -609,12 +637,17 @@ static void run_epoch(struct daemon *d)
 		return;
 	if (d->dp)	/* the balancer's load: what went to each server */
 		ctl_dp_server_obs(d->dp, &d->cur, d->srv_obs);
+	if (d->mon)
+		obs.drift = (uint32_t)monitor_epoch(d);
 	observe(d, &obs);
 	if (d->policy->observe && d->policy->observe(d->policy_state, &obs) < 0)
 		d->st.policy_errors++;
 	if (!d->policy->decide)
 		return;
 	rc = d->policy->decide(d->policy_state, &obs, &next);
+	/* what the estimates are now is what the decisions in force assume */
+	if (d->mon && (obs.drift || !rc))
+		ctl_mon_rebase(d->mon);
 	if (rc) {
 		if (rc < 0 && !d->st.policy_errors++)
 			say("warning", "policy %s: %s", d->policy->name, strerror(-rc));
@@ -731,6 +764,19 @@ static void usage(FILE *f)
 "      --dp-socket PATH     push every table to edgesteer-dp's control socket\n"
 "                           (its --socket); a fast path that (re)starts gets\n"
 "                           the table in force at the next epoch\n"
+"      --drift-margin PCT   with --dp-socket: drift when the measured mean task\n"
+"                           latency is off the predicted one by more than PCT\n"
+"                           percent (default 50) and more than --drift-floor-us\n"
+"                           (default 1000) ...\n"
+"      --drift-hold-ms MS   ... for at least MS (default 300); then the policy\n"
+"                           re-solves (docs/ddlro.md)\n"
+"      --drift-floor-us US  see --drift-margin\n"
+"      --mon-alpha A        weight of an epoch's mean task latency in the\n"
+"                           estimates, 0 < A <= 1 (default 0.5)\n"
+"      --mon-stale-ms MS    a server with no task for MS is forgotten: its\n"
+"                           latency unknown again (default 5000)\n"
+"      --mon-log FILE       append one JSON line per epoch: measured and\n"
+"                           predicted latency, per server\n"
 "  -h, --help               this text\n"
 "\n"
 "Logs go to stderr as `level: edgesteerd: message`. SIGTERM/SIGINT stop it.\n"
@@ -750,6 +796,47 @@ static int parse_uint(const char *s, unsigned long min, unsigned long max, unsig
 	if (errno || end == s || *end || v < min || v > max || s[0] == '-')
 		return -1;
 	*out = v;
+	return 0;
+}
+
+/*
+ * --drift-margin, --drift-hold-ms, --drift-floor-us, --mon-alpha, --mon-log,
+ * --mon-stale-ms.
+ * 0 or -1 (said why).
+ */
+static int parse_mon_opt(struct ctl_mon_cfg *m, int c, const char *arg)
+{
+	unsigned long v = 0;
+	char *end;
+
+	if (c == 1003) {
+		m->alpha = strtod(arg, &end);
+		if (*end || end == arg || !(m->alpha > 0 && m->alpha <= 1)) {
+			say("error", "--mon-alpha: '%s' is not in (0, 1]", arg);
+			return -1;
+		}
+		return 0;
+	}
+	if (c == 1004) {
+		m->log = fopen(arg, "a");
+		if (!m->log)
+			say("error", "--mon-log: cannot open %s: %s", arg, strerror(errno));
+		return m->log ? 0 : -1;
+	}
+	if (parse_uint(arg, 1, c == 1001 ? 10000 : 3600000, &v)) {
+		say("error", "--%s: '%s' is not 1..%u", c == 1001 ? "drift-margin" :
+		    c == 1002 ? "drift-hold-ms" : c == 1005 ? "drift-floor-us" : "mon-stale-ms",
+		    arg, c == 1001 ? 10000 : 3600000);
+		return -1;
+	}
+	if (c == 1001)
+		m->margin_pct = (uint32_t)v;
+	else if (c == 1002)
+		m->hold_ms = (uint32_t)v;
+	else if (c == 1005)
+		m->floor_us = (uint32_t)v;
+	else
+		m->stale_ms = (uint32_t)v;
 	return 0;
 }
 
@@ -796,6 +883,12 @@ int main(int argc, char **argv)
 		{ "dp-socket", required_argument, NULL, 'D' },
 		{ "xdp-pin-dir", required_argument, NULL, 'P' },
 		{ "detach-on-exit", no_argument, NULL, 'x' },
+		{ "drift-margin", required_argument, NULL, 1001 },
+		{ "drift-hold-ms", required_argument, NULL, 1002 },
+		{ "mon-alpha", required_argument, NULL, 1003 },
+		{ "mon-log", required_argument, NULL, 1004 },
+		{ "drift-floor-us", required_argument, NULL, 1005 },
+		{ "mon-stale-ms", required_argument, NULL, 1006 },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
@@ -868,6 +961,10 @@ int main(int argc, char **argv)
 			}
 			d.xdp_cfg.skb = !strcmp(optarg, "skb");
 			break;
+		case 1001: case 1002: case 1003: case 1004: case 1005: case 1006:
+			if (parse_mon_opt(&d.mon_cfg, c, optarg))
+				return 2;
+			break;
 		case 'h':
 			usage(stdout);
 			return 0;
@@ -916,6 +1013,10 @@ int main(int argc, char **argv)
 			return 1;
 		}
 		d.stages[d.nstages++] = (struct ctl_stage){ &ctl_dp_stage, d.dp };
+		if (ctl_mon_create(&d.mon_cfg, &d.mon)) {
+			say("error", "out of memory");
+			return 1;
+		}
 	}
 	if (d.xdp_cfg.ifname) {
 		char why[512];
@@ -1025,6 +1126,9 @@ int main(int argc, char **argv)
 	    : "; the XDP program stays attached, serving it");
 	ctl_xdp_close(d.xdp, detach_on_exit);
 	ctl_dp_close(d.dp);
+	ctl_mon_free(d.mon);
+	if (d.mon_cfg.log)
+		fclose(d.mon_cfg.log);
 	free(d.dev_obs);
 	close(lfd);
 	unlink(d.socket_path);
