@@ -79,24 +79,6 @@ static void pmd_stop(struct pmd *p)
 	p->obj = NULL;
 }
 
-static uint32_t attached_id(void)
-{
-	LIBBPF_OPTS(bpf_xdp_query_opts, q);
-
-	assert_int_equal(bpf_xdp_query(ifindex, 0, &q), 0);
-	return q.skb_prog_id;
-}
-
-static uint32_t fd_prog_id(int fd)
-{
-	struct bpf_prog_info info;
-	__u32 len = sizeof(info);
-
-	memset(&info, 0, sizeof(info));
-	assert_int_equal(bpf_obj_get_info_by_fd(fd, &info, &len), 0);
-	return info.id;
-}
-
 static uint32_t run_ret(int fd)
 {
 	uint32_t ret;
@@ -183,7 +165,7 @@ static void test_pmd_first(void **state)
 	assert_int_equal(reused, 1);
 	assert_int_equal(xdpc_adopt_attached(x, ifindex, 0, &mode), 0);
 	assert_int_equal(mode, XDPC_MODE_SKB);		/* lo: generic XDP */
-	assert_int_equal(fd_prog_id(xdpc_prog_fd(x)), attached_id());
+	assert_int_equal(xdp_prog_id(xdpc_prog_fd(x)), xdp_attached_id(ifindex));
 	assert_int_equal(xdpc_adopt_attached(x, ifindex, 0, NULL), -EBUSY);
 	assert_int_equal(xdpc_set_xsk(x, 0, -1) < 0, 1);	/* the PMD's own */
 
@@ -217,7 +199,7 @@ static void test_pmd_first(void **state)
 	 * once; the handle keeps driving the same maps.
 	 */
 	pmd_stop(&p);
-	assert_int_equal(attached_id(), 0);
+	assert_int_equal(xdp_attached_id(ifindex), 0);
 	assert_int_equal(pmd_start(&q, NULL), 0);
 	assert_int_equal(table_epoch(x), 2);
 	assert_int_equal(xdpc_read_meter(x, DEV, &m2), 0);
@@ -230,7 +212,7 @@ static void test_pmd_first(void **state)
 	/* the handle's program is gone: it detaches nothing of the new one */
 	assert_int_equal(xdpc_detach_and_unpin(x) < 0, 1);
 	xdpc_close(x);
-	assert_true(attached_id() != 0);
+	assert_true(xdp_attached_id(ifindex) != 0);
 	assert_int_equal(pins_at_root(), 0);
 	pmd_stop(&q);
 }
@@ -258,7 +240,7 @@ static void test_daemon_first(void **state)
 
 	/* a plain close leaves it serving (fail-static) */
 	xdpc_close(x);
-	assert_true(attached_id() != 0);
+	assert_true(xdp_attached_id(ifindex) != 0);
 	assert_int_equal(pins_at_root(), 7);
 	/* a restarted daemon takes the maps over with their table */
 	assert_int_equal(xdpc_open_afxdp(&x, 0, NULL, &reused), 0);
@@ -270,7 +252,7 @@ static void test_daemon_first(void **state)
 	/* clean shutdown: detached and unpinned; the PMD's close finds nothing */
 	assert_int_equal(xdpc_detach_and_unpin(x), 0);
 	xdpc_close(x);
-	assert_int_equal(attached_id(), 0);
+	assert_int_equal(xdp_attached_id(ifindex), 0);
 	assert_int_equal(pins_at_root(), 0);
 	pmd_stop(&p);
 }
