@@ -59,7 +59,15 @@ pids+=($!)
 for _ in $(seq 100); do [ -S "$work/dp.sock" ] && break; sleep 0.1; done
 [ -S "$work/dp.sock" ] || fail "edgesteer-dp did not come up"
 
-# af_xdp: adopt the program edgesteer-dp attached; af_packet: attach our own
+# af_xdp: adopt the program edgesteer-dp attached; af_packet: attach our own.
+# The net_af_xdp object's maps are sized when compiled: more is refused.
+if [ "$mode" = af_xdp ]; then
+	if out=$($(NS ap) "$daemon" --socket "$work/no.sock" --state-dir "$work/no" --xdp-if ap0 \
+		--xdp-afxdp --max-devices 100000 2>&1); then
+		fail "--max-devices over the compiled capacity accepted"
+	fi
+	grep -q "sized when it is compiled, for 65536 devices" <<<"$out" || fail "refusal: $out"
+fi
 xdp=(--xdp-afxdp)
 [ "$mode" = af_xdp ] || xdp=(--xdp-pin-dir /sys/fs/bpf/es-bed)
 $(NS ap) "$daemon" --socket "$work/ctl.sock" --state-dir "$work/state" --xdp-if ap0 \
