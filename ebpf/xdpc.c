@@ -534,8 +534,12 @@ static int afxdp_pins_fit(struct edgesteer_xdp *s, int *reused)
 
 	*reused = 0;
 	bpf_object__for_each_map(m, s->obj) {
-		if (!bpf_map__pin_path(m))
+		/* a map declared without ES_XDP_PIN would not be shared */
+		if (!bpf_map__pin_path(m)) {
+			if (!bpf_map__is_internal(m) && m != s->maps.xsks_map)
+				return -EPROTO;
 			continue;
+		}
 		fd = bpf_obj_get(bpf_map__pin_path(m));
 		if (fd < 0) {
 			if (errno == ENOENT)

@@ -62,7 +62,8 @@ int xdpc_adopt(struct xdpc **out, const char *dir, int ifindex,
  * xdpc_adopt_attached() takes the one the PMD attaches; until then tables
  * can be pushed already. xsks_map stays the PMD's (xdpc_set_xsk() fails).
  * @max_devices: 0 = the compiled capacity, more: -E2BIG. -EPROTO: maps
- * pinned there differ from this object's (another build).
+ * pinned there differ from this object's (another build), or a map of
+ * this object is not pinned by name (declared without ES_XDP_PIN).
  */
 int xdpc_open_afxdp(struct xdpc **out, uint32_t max_devices, const char *root,
 		    int *reused);

@@ -55,7 +55,7 @@ sed 's/"epoch": 1/"epoch": 2/; s/"app": 3, "target": "edge0"/"app": 3, "target":
 # shellcheck disable=SC2046 # the words of `vdevs` are meant to split
 $(NS ap) "$dpbin" -l 0-1 --no-pci --no-huge -m 512 --file-prefix "${P}dp" --log-level '*:error' \
 	$("$testbed" vdevs "$mode" "$build") -- --socket "$work/dp.sock" >"$work/dp.log" 2>&1 &
-pids+=($!)
+dp=$!; pids+=($dp)
 for _ in $(seq 100); do [ -S "$work/dp.sock" ] && break; sleep 0.1; done
 [ -S "$work/dp.sock" ] || fail "edgesteer-dp did not come up"
 
@@ -73,7 +73,7 @@ xdp=(--xdp-afxdp)
 $(NS ap) "$daemon" --socket "$work/ctl.sock" --state-dir "$work/state" --xdp-if ap0 \
 	"${xdp[@]}" --dp-socket "$work/dp.sock" --max-devices 4096 \
 	--detach-on-exit 2>"$work/daemon.log" &
-pids+=($!)
+dm=$!; pids+=($dm)
 for _ in $(seq 100); do C stats >/dev/null 2>&1 && break; sleep 0.05; done
 C push "$work/t1.json" >/dev/null || fail "push t1"
 
@@ -173,4 +173,13 @@ for e in err:
     print("FAIL:", e)
 sys.exit(1 if err else 0)
 PY
+# Shutdown in the bed's order (docs/testbed.md): edgesteerd detaches the
+# program and unpins, then edgesteer-dp's close finds nothing to detach.
+kill -TERM "$dm"
+wait "$dm" || fail "edgesteerd exited $? after SIGTERM"
+! in_ns ap ip link show dev ap0 | grep -q prog/xdp || fail "XDP still on ap0 after edgesteerd"
+left=$(in_ns ap ls /sys/fs/bpf | grep -v '\.debug$' || true)
+[ -z "$left" ] || fail "pinned after edgesteerd: $left"
+kill -TERM "$dp"
+wait "$dp" || fail "edgesteer-dp exited $? after SIGTERM"
 echo "ok: the test bed end to end ($mode)"
