@@ -633,43 +633,62 @@ static int prog_uses(int fd, __u32 id)
 	return 0;
 }
 
+/*
+ * The program attached at @ifindex if it uses this handle's maps (*@fd):
+ * 0, -ENOENT (none attached), -EPROTO (another program).
+ */
+static int attached_ours(const struct xdpc *x, int ifindex, int *fd)
+{
+	LIBBPF_OPTS(bpf_xdp_query_opts, q);
+	__u32 id, want = map_id(bpf_map__fd(x->skel->maps.es_cfg));
+	int err = bpf_xdp_query(ifindex, 0, &q);
+
+	if (err)
+		return err;
+	id = q.drv_prog_id ? q.drv_prog_id : q.skb_prog_id;
+	*fd = id ? bpf_prog_get_fd_by_id(id) : -1;
+	if (*fd < 0)
+		return -ENOENT;		/* none, or detached meanwhile */
+	if (!want || !prog_uses(*fd, want)) {
+		close(*fd);
+		return -EPROTO;
+	}
+	return 0;
+}
+
 int xdpc_adopt_attached(struct xdpc *x, int ifindex, int timeout_ms,
 			enum xdpc_mode *got)
 {
-	__u32 want = map_id(bpf_map__fd(x->skel->maps.es_cfg));
-	int waited, err;
+	int waited, err, fd;
 
-	if (!x->afxdp || ifindex <= 0 || !want)
+	if (!x->afxdp || ifindex <= 0)
 		return -EINVAL;
 	if (x->ifindex > 0)
 		return -EBUSY;
 	for (waited = 0;; waited += XDPC_POLL_MS) {
-		LIBBPF_OPTS(bpf_xdp_query_opts, q);
-		__u32 id;
-		int fd;
-
-		err = bpf_xdp_query(ifindex, 0, &q);
-		if (err)
-			return err;
-		id = q.drv_prog_id ? q.drv_prog_id : q.skb_prog_id;
-		fd = id ? bpf_prog_get_fd_by_id(id) : -1;
-		if (fd >= 0) {
-			/* another program, or an instance with maps of its own */
-			if (!prog_uses(fd, want)) {
-				close(fd);
-				return -EPROTO;
-			}
+		err = attached_ours(x, ifindex, &fd);
+		if (!err) {
 			x->prog_fd = fd;
 			err = adopt_attachment(x, ifindex, got);
 			if (!err)
 				return 0;
 			close(fd);	/* replaced meanwhile: look again */
 			x->prog_fd = -1;
+		} else if (err != -ENOENT) {
+			return err;
 		}
 		if (waited >= timeout_ms)
 			return -ETIMEDOUT;
 		usleep(XDPC_POLL_MS * 1000);
 	}
+}
+
+/* @fd replaces the program's fd (the skeleton's own stays its to close). */
+static void prog_fd_set(struct xdpc *x, int fd)
+{
+	if (x->prog_fd >= 0 && x->prog_fd != bpf_program__fd(x->skel->progs.edgesteer_xdp))
+		close(x->prog_fd);
+	x->prog_fd = fd;
 }
 
 void xdpc_close(struct xdpc *x)
@@ -679,9 +698,7 @@ void xdpc_close(struct xdpc *x)
 	/* pinned: a restarted daemon adopts it, so it keeps serving */
 	if (!x->pin_dir[0] && !x->afxdp)
 		xdpc_detach(x);
-	if (x->skel && x->prog_fd >= 0 &&
-	    x->prog_fd != bpf_program__fd(x->skel->progs.edgesteer_xdp))
-		close(x->prog_fd);
+	prog_fd_set(x, -1);
 	edgesteer_xdp__destroy(x->skel);
 	slots_close(x);
 	free(x);
@@ -722,10 +739,15 @@ int xdpc_attach(struct xdpc *x, int ifindex, unsigned int flags,
 int xdpc_detach(struct xdpc *x)
 {
 	LIBBPF_OPTS(bpf_xdp_attach_opts, o, .old_prog_fd = x->prog_fd);
-	int err;
+	int err, fd;
 
 	if (x->ifindex <= 0)
 		return 0;
+	/* a restarted PMD attached a new instance of ours: that one now */
+	if (x->afxdp && !attached_ours(x, x->ifindex, &fd)) {
+		prog_fd_set(x, fd);
+		o.old_prog_fd = fd;
+	}
 	/* old_prog_fd: detach only if the program there is still ours */
 	err = bpf_xdp_detach(x->ifindex, x->attach_flags, &o);
 	x->ifindex = 0;
