@@ -85,7 +85,8 @@ int xdpc_adopt_attached(struct xdpc *x, int ifindex, int timeout_ms,
  * Frees the handle. When pinned, the program stays attached and the pins
  * stay, so the dataplane keeps serving the table in force (fail-static)
  * until a restarted process adopts it; an unpinned handle is detached,
- * since nothing could adopt it. NULL is fine.
+ * since nothing could adopt it. A net_af_xdp handle counts as pinned.
+ * NULL is fine.
  */
 void xdpc_close(struct xdpc *x);
 
@@ -98,6 +99,11 @@ int xdpc_detach_and_unpin(struct xdpc *x);
 /* Native mode unless XDPC_F_SKB; *got says which mode the kernel gave. */
 int xdpc_attach(struct xdpc *x, int ifindex, unsigned int flags,
 		enum xdpc_mode *got);
+/*
+ * Detaches our program only (old_prog_fd); on a net_af_xdp handle the
+ * instance at the interface that uses its maps, which is a new one after
+ * the PMD restarted.
+ */
 int xdpc_detach(struct xdpc *x);
 
 /*

@@ -90,23 +90,26 @@ in_ns dev ping -6 -c 2 -i 0.2 -W 1 2001:2:0:2::2 >/dev/null || fail "ping6 dev -
 $(NS cloud) python3 -c '
 import socket
 s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-s.bind(("198.18.2.2", 7000)); s.listen(1); s.settimeout(5)
+s.bind(("198.18.2.2", 7000)); s.listen(1); s.settimeout(30)
 c, _ = s.accept(); c.sendall(c.recv(64))' &
 tcp=$!
 sleep 0.3
 in_ns dev python3 -c '
 import socket, time
-for _ in range(50):  # until the server listens
+end = time.monotonic() + 25  # until the server listens (python starts slowly under load)
+while True:
     try:
         c = socket.create_connection(("198.18.2.2", 7000), timeout=5)
         break
     except ConnectionRefusedError:
+        if time.monotonic() > end:
+            raise
         time.sleep(0.1)
 c.sendall(b"edgesteer"); assert c.recv(64) == b"edgesteer"' || fail "TCP dev -> cloud"
 wait "$tcp" || fail "TCP server"
 
 $(NS dev) "$devsim" --iface dev0 --ap-mac 02:00:00:00:00:fe --devices 20 --first-id 1000 \
-	--apps 3,4 --task-rate 5 --tensor-bytes 4000 --duration 6 \
+	--apps 3,4 --task-rate 5 --tensor-bytes 4000 --duration 6 --timeout-ms 3000 \
 	--timeline "$work/timeline.jsonl" --json >"$work/devsim.json" 2>"$work/devsim.log" &
 dpid=$!
 sleep 2
