@@ -20,8 +20,9 @@ Usage: tools/demo.sh BUILD_DIR [OPTIONS]
   --policy NAME   edgesteerd's policy (default static)
   --ap0 MODE      how the fast path reads ap0: af_xdp (default: net_af_xdp
                   with edgesteerd's XDP program, ESOP frames redirected to
-                  AF_XDP) or af_packet (the program passes them to the
-                  AP's kernel, net_af_packet reads them there)
+                  AF_XDP; net_af_packet if that does not come up and af_xdp
+                  was not asked for) or af_packet (the program passes them
+                  to the AP's kernel, net_af_packet reads them there)
   --out DIR       results: summary.json, throughput.png, latency.png,
                   series.jsonl, latencies.txt (default BUILD_DIR/demo)
 
@@ -33,7 +34,7 @@ TXT
 case "$1" in -h|--help) usage; exit 0 ;; esac
 B=$(cd "$1" && pwd) || { echo "error: demo: no build directory $1" >&2; exit 2; }
 shift
-duration=60 devices=200 rate=1 policy=static out=$B/demo ap0=af_xdp
+duration=60 devices=200 rate=1 policy=static out=$B/demo ap0=af_xdp ap0_asked=
 while [ $# -gt 0 ]; do
 	[ $# -ge 2 ] || { echo "error: demo: $1 needs a value" >&2; exit 2; }
 	case "$1" in
@@ -41,7 +42,7 @@ while [ $# -gt 0 ]; do
 	--devices) devices=$2 ;;
 	--task-rate) rate=$2 ;;
 	--policy) policy=$2 ;;
-	--ap0) ap0=$2 ;;
+	--ap0) ap0=$2 ap0_asked=1 ;;
 	--out) out=$2 ;;
 	*) echo "error: demo: unknown option $1" >&2; usage >&2; exit 2 ;;
 	esac
@@ -123,12 +124,41 @@ json.dump(t1, open(sys.argv[1], "w"), indent=1)
 json.dump(t2, open(sys.argv[2], "w"), indent=1)
 PY
 
-# shellcheck disable=SC2046 # the words of `vdevs` are meant to split
-$(NS ap) "$dpbin" -l 0-1 --no-pci --no-huge -m 512 --file-prefix "${P}dp" --log-level '*:error' \
-	$("$here/testbed.sh" vdevs "$ap0" "$B") -- --socket "$work/dp.sock" >"$work/dp.log" 2>&1 &
-pids+=($!)
-for _ in $(seq 100); do [ -S "$work/dp.sock" ] && break; sleep 0.1; done
-[ -S "$work/dp.sock" ] || fail "edgesteer-dp did not come up"
+# edgesteer-dp; 0 once its control socket is there with all three ports
+# (a vdev that fails its probe is left out, and the others renumbered), 1
+# if not
+start_dp() {
+	rm -f "$work/dp.sock" "$work/dp.log"	# not a first try's
+	# shellcheck disable=SC2046 # the words of `vdevs` are meant to split
+	$(NS ap) "$dpbin" -l 0-1 --no-pci --no-huge -m 512 --file-prefix "${P}dp" \
+		--log-level '*:error' $("$here/testbed.sh" vdevs "$ap0" "$B") -- \
+		--socket "$work/dp.sock" >"$work/dp.log" 2>&1 &
+	local dp=$!
+	pids+=($dp)
+	for _ in $(seq 300); do	# 30 s: slow to start on a loaded machine
+		# it says how many ports once its socket is up
+		if grep -q " ports, control socket" "$work/dp.log" 2>/dev/null; then
+			grep -q " 3 ports," "$work/dp.log" && return 0
+			return 1
+		fi
+		kill -0 "$dp" 2>/dev/null || return 1
+		sleep 0.1
+	done
+	return 1
+}
+# net_af_xdp by default when it works (a kernel or DPDK without AF_XDP:
+# net_af_packet, unless --ap0 af_xdp was asked for)
+if ! start_dp; then
+	[ "$ap0" = af_xdp ] && [ -z "$ap0_asked" ] || fail "edgesteer-dp did not come up"
+	echo "demo: net_af_xdp on ap0 did not come up ($(grep -m1 -iE "error|fail" "$work/dp.log")), using net_af_packet" >&2
+	kill -9 "${pids[-1]}" 2>/dev/null || true
+	wait "${pids[-1]}" 2>/dev/null || true
+	# a PMD that failed after attaching left its program there
+	$(NS ap) ip link set dev ap0 xdp off 2>/dev/null || true
+	rm -rf "/var/run/dpdk/${P}dp"
+	ap0=af_packet
+	start_dp || fail "edgesteer-dp did not come up"
+fi
 
 # af_xdp: adopt the program edgesteer-dp attached; af_packet: attach our own
 xdp=(--xdp-afxdp)

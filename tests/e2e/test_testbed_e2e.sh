@@ -56,8 +56,11 @@ sed 's/"epoch": 1/"epoch": 2/; s/"app": 3, "target": "edge0"/"app": 3, "target":
 $(NS ap) "$dpbin" -l 0-1 --no-pci --no-huge -m 512 --file-prefix "${P}dp" --log-level '*:error' \
 	$("$testbed" vdevs "$mode" "$build") -- --socket "$work/dp.sock" >"$work/dp.log" 2>&1 &
 dp=$!; pids+=($dp)
-for _ in $(seq 100); do [ -S "$work/dp.sock" ] && break; sleep 0.1; done
+# it says how many ports once its socket is up: a vdev that fails its probe
+# is left out (and the other ports renumbered)
+for _ in $(seq 300); do grep -q " ports, control socket" "$work/dp.log" 2>/dev/null && break; sleep 0.1; done
 [ -S "$work/dp.sock" ] || fail "edgesteer-dp did not come up"
+grep -q " 3 ports," "$work/dp.log" || fail "edgesteer-dp came up without all of ap0, ap1, ap2"
 
 # af_xdp: adopt the program edgesteer-dp attached; af_packet: attach our own.
 # The net_af_xdp object's maps are sized when compiled: more is refused.
