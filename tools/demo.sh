@@ -134,7 +134,7 @@ start_dp() {
 		--log-level '*:error' $("$here/testbed.sh" vdevs "$ap0" "$B") -- \
 		--socket "$work/dp.sock" >"$work/dp.log" 2>&1 &
 	local dp=$!
-	pids+=($dp)
+	pids+=("$dp")
 	for _ in $(seq 300); do	# 30 s: slow to start on a loaded machine
 		# it says how many ports once its socket is up
 		if grep -q " ports, control socket" "$work/dp.log" 2>/dev/null; then

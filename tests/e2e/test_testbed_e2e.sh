@@ -55,7 +55,7 @@ sed 's/"epoch": 1/"epoch": 2/; s/"app": 3, "target": "edge0"/"app": 3, "target":
 # shellcheck disable=SC2046 # the words of `vdevs` are meant to split
 $(NS ap) "$dpbin" -l 0-1 --no-pci --no-huge -m 512 --file-prefix "${P}dp" --log-level '*:error' \
 	$("$testbed" vdevs "$mode" "$build") -- --socket "$work/dp.sock" >"$work/dp.log" 2>&1 &
-dp=$!; pids+=($dp)
+dp=$!; pids+=("$dp")
 # it says how many ports once its socket is up: a vdev that fails its probe
 # is left out (and the other ports renumbered)
 for _ in $(seq 300); do grep -q " ports, control socket" "$work/dp.log" 2>/dev/null && break; sleep 0.1; done
@@ -76,7 +76,7 @@ xdp=(--xdp-afxdp)
 $(NS ap) "$daemon" --socket "$work/ctl.sock" --state-dir "$work/state" --xdp-if ap0 \
 	"${xdp[@]}" --dp-socket "$work/dp.sock" --max-devices 4096 \
 	--detach-on-exit 2>"$work/daemon.log" &
-dm=$!; pids+=($dm)
+dm=$!; pids+=("$dm")
 for _ in $(seq 100); do C stats >/dev/null 2>&1 && break; sleep 0.05; done
 C push "$work/t1.json" >/dev/null || fail "push t1"
 
