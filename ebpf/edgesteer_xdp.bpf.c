@@ -27,13 +27,38 @@
 
 #include "es_abi.h"
 
-/* Capacity defaults; the loader sets the real ones before load. */
+/*
+ * Capacity defaults; xdpc sets the real ones before load. The net_af_xdp
+ * build compiles its own (its maps are created as declared, see below).
+ */
+#ifndef ES_XDP_DEFAULT_DEVICES
 #define ES_XDP_DEFAULT_DEVICES	1000000
+#endif
 /* CAS attempts before a frame is judged non-conforming (contention). */
 #define ES_XDP_CAS_TRIES	8
 
+/*
+ * The net_af_xdp build (-DES_XDP_AFXDP: edgesteer_xdp_afxdp.bpf.o, docs/xdp.md).
+ * DPDK's PMD loads that object itself (xdp_prog=) and attaches its own
+ * instance: every map that xdpc drives is pinned by name, so that the
+ * instance reuses the maps xdpc created under /sys/fs/bpf (or xdpc reuses
+ * the ones the PMD created first). ES_XDP_PIN goes into every map
+ * declaration but xsks_map, which stays the PMD's own (it fills it; a pin
+ * named xsks_map would clash with any other AF_XDP program on the host).
+ * The PMD loads .rodata as compiled, so that build's meter clock needs no
+ * setting: the coarse monotonic clock in ns, same tick as jiffies.
+ */
+#ifdef ES_XDP_AFXDP
+#define ES_XDP_PIN	__uint(pinning, LIBBPF_PIN_BY_NAME);
+#define ES_XDP_NOW()	bpf_ktime_get_coarse_ns()
+#else
+#define ES_XDP_PIN
+#define ES_XDP_NOW()	(bpf_jiffies64() * es_tick_ns)
+#endif
+
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
+	ES_XDP_PIN
 	__uint(max_entries, 1);
 	__type(key, __u32);
 	__type(value, struct es_xdp_cfg);
@@ -41,6 +66,7 @@ struct {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
+	ES_XDP_PIN
 	__uint(max_entries, 2);
 	__type(key, __u32);
 	__type(value, struct es_xdp_table);
@@ -52,6 +78,7 @@ struct {
  */
 struct es_dev_map {
 	__uint(type, BPF_MAP_TYPE_HASH);
+	ES_XDP_PIN
 	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__uint(max_entries, ES_XDP_DEFAULT_DEVICES);
 	__type(key, __u32);
@@ -63,6 +90,7 @@ struct es_dev_map es_dev1 SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
+	ES_XDP_PIN
 	__uint(max_entries, ES_XDP_SERVERS);
 	__type(key, struct es_xdp_server_key);
 	__type(value, __u32);
@@ -71,6 +99,7 @@ struct {
 /* An array: its lookup is inlined, no hashing (the loader sizes it). */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
+	ES_XDP_PIN
 	__uint(max_entries, 2 * ES_XDP_DEFAULT_DEVICES);
 	__type(key, __u32);
 	__type(value, struct es_xdp_meter);
@@ -78,6 +107,7 @@ struct {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	ES_XDP_PIN
 	__uint(max_entries, 1);
 	__type(key, __u32);
 	__type(value, struct es_xdp_stats);
@@ -90,7 +120,8 @@ struct {
 	__type(value, __u32);
 } xsks_map SEC(".maps");
 
-/* ns per jiffy (TICK_NSEC); the loader sets it before load */
+/* ns per jiffy (TICK_NSEC); xdpc sets it before load (not read by the
+ * net_af_xdp build, but declared in both: one skeleton fits both objects) */
 const volatile __u64 es_tick_ns = 4000000;
 
 #define READ_ONCE_U32(x) (*(volatile __u32 *)&(x))
@@ -168,7 +199,7 @@ static __always_inline int judge_uplink(__u32 ver, const struct esop_pkt *pkt,
 	if (!m) {
 		st->meter_full++;
 	} else {
-		conforms = meter_conforms(m, d, bpf_jiffies64() * es_tick_ns, len);
+		conforms = meter_conforms(m, d, ES_XDP_NOW(), len);
 		if (conforms < 0) {
 			st->meter_contended++;
 			conforms = 0;

@@ -17,17 +17,24 @@
 #include <bpf/libbpf.h>
 
 #include "edgesteer_xdp.skel.h"
+#include "edgesteer_xdp_afxdp.skel.h"
 #include "idset.h"
 #include "slots.h"
 
 _Static_assert(ES_XDP_APPS == ES_MAX_APPS_PER_DEVICE, "app slots differ");
 _Static_assert(ES_XDP_SERVERS == 2 * ES_MAX_SERVERS, "server slots differ");
 
+/* How often xdpc_adopt_attached() looks for the PMD's program. */
+#define XDPC_POLL_MS	20
+
 /* Map updates and deletes go to the kernel this many at a time. */
 #define XDPC_BATCH	8192u
 
 struct xdpc {
-	struct edgesteer_xdp *skel;	/* not loaded when adopted */
+	struct edgesteer_xdp *skel;	/* not loaded when adopted; the
+					 * net_af_xdp build's maps only when
+					 * afxdp */
+	int afxdp;			/* maps pinned by name, program the PMD's */
 	int prog_fd;			/* loaded, or the pinned one adopted */
 	uint32_t max_devices;
 	__u64 tick_ns;			/* coarse clock's tick (meter slack) */
@@ -338,9 +345,10 @@ static int id_cmp(const void *a, const void *b)
 
 /*
  * Whether the map pinned as @fd is the one this build's program declares
- * (a pin left by another build: -EPROTO, adopt nothing).
+ * (a pin left by another build: -EPROTO, adopt nothing). @exact: also its
+ * size and flags, as libbpf wants them to reuse a pin by name.
  */
-static int map_fits(const struct bpf_map *m, int fd)
+static int map_fits(const struct bpf_map *m, int fd, int exact)
 {
 	struct bpf_map_info info;
 	__u32 len = sizeof(info);
@@ -351,6 +359,9 @@ static int map_fits(const struct bpf_map *m, int fd)
 	if (info.type != (__u32)bpf_map__type(m) ||
 	    info.key_size != bpf_map__key_size(m) ||
 	    info.value_size != bpf_map__value_size(m))
+		return -EPROTO;
+	if (exact && (info.max_entries != bpf_map__max_entries(m) ||
+		      info.map_flags != bpf_map__map_flags(m)))
 		return -EPROTO;
 	return 0;
 }
@@ -381,7 +392,7 @@ static int adopt_pins(struct xdpc *x, const char *dir)
 		fd = bpf_obj_get(path);
 		if (fd < 0)
 			return neg_errno();
-		err = map_fits(m, fd);
+		err = map_fits(m, fd, 0);
 		if (!err)
 			err = bpf_map__reuse_fd(m, fd);	/* dups fd */
 		close(fd);
@@ -414,10 +425,24 @@ static int adopt_attachment(struct xdpc *x, int ifindex, enum xdpc_mode *got)
 	return 0;
 }
 
+/* What maps someone else filled hold: the version in force, the devices' slots. */
+static int state_learn(struct xdpc *x)
+{
+	__u32 zero = 0;
+	int err = 0;
+
+	if (bpf_map_lookup_elem(bpf_map__fd(x->skel->maps.es_cfg), &zero, &x->cfg))
+		err = neg_errno();
+	if (!err)
+		err = slots_open(x);
+	if (!err)
+		err = slots_rebuild(x);
+	return err;
+}
+
 int xdpc_adopt(struct xdpc **out, const char *dir, int ifindex,
 	       enum xdpc_mode *got)
 {
-	__u32 zero = 0;
 	struct xdpc *x;
 	int err;
 
@@ -438,13 +463,8 @@ int xdpc_adopt(struct xdpc **out, const char *dir, int ifindex,
 		goto err_free;
 	}
 	err = adopt_pins(x, dir);
-	if (!err && bpf_map_lookup_elem(bpf_map__fd(x->skel->maps.es_cfg), &zero,
-					&x->cfg))
-		err = neg_errno();
 	if (!err)
-		err = slots_open(x);
-	if (!err)
-		err = slots_rebuild(x);
+		err = state_learn(x);
 	if (!err && ifindex)
 		err = adopt_attachment(x, ifindex, got);
 	if (err)
@@ -463,16 +483,222 @@ err_free:
 	return err;
 }
 
+/* --- the net_af_xdp build: DPDK's PMD loads and attaches the program --- */
+
+/*
+ * This build's skeleton over the net_af_xdp object's bytes: the same maps
+ * and program by name (one source), so everything here drives either.
+ */
+static int afxdp_skel_open(struct edgesteer_xdp **out, const char *root)
+{
+	LIBBPF_OPTS(bpf_object_open_opts, o, .pin_root_path = root);
+	struct edgesteer_xdp *s = calloc(1, sizeof(*s));
+	int err;
+
+	if (!s)
+		return -ENOMEM;
+	err = edgesteer_xdp__create_skeleton(s);
+	if (!err) {
+		s->skeleton->data =
+			(void *)edgesteer_xdp_afxdp__elf_bytes(&s->skeleton->data_sz);
+		err = bpf_object__open_skeleton(s->skeleton, &o);
+	}
+	if (err) {
+		edgesteer_xdp__destroy(s);
+		return err;
+	}
+	*out = s;
+	return 0;
+}
+
+int xdpc_afxdp_capacity(uint32_t *devices)
+{
+	struct edgesteer_xdp *s;
+	int err = afxdp_skel_open(&s, XDPC_AFXDP_ROOT);
+
+	if (err)
+		return err;
+	*devices = bpf_map__max_entries(s->maps.es_dev0);
+	edgesteer_xdp__destroy(s);
+	return 0;
+}
+
+/*
+ * The pins libbpf will reuse must be maps it can reuse: libbpf's own test,
+ * done first so that a refusal says -EPROTO. *@reused: some were there.
+ */
+static int afxdp_pins_fit(struct edgesteer_xdp *s, int *reused)
+{
+	struct bpf_map *m;
+	int err = 0, fd;
+
+	*reused = 0;
+	bpf_object__for_each_map(m, s->obj) {
+		/* a map declared without ES_XDP_PIN would not be shared */
+		if (!bpf_map__pin_path(m)) {
+			if (!bpf_map__is_internal(m) && m != s->maps.xsks_map)
+				return -EPROTO;
+			continue;
+		}
+		fd = bpf_obj_get(bpf_map__pin_path(m));
+		if (fd < 0) {
+			if (errno == ENOENT)
+				continue;
+			return neg_errno();
+		}
+		err = map_fits(m, fd, 1);
+		close(fd);
+		if (err)
+			return err;
+		*reused = 1;
+	}
+	return 0;
+}
+
+int xdpc_open_afxdp(struct xdpc **out, uint32_t max_devices, const char *root,
+		    int *reused)
+{
+	struct xdpc *x;
+	int err, any;
+
+	if (!out)
+		return -EINVAL;
+	x = calloc(1, sizeof(*x));
+	if (!x)
+		return -ENOMEM;
+	x->prog_fd = -1;
+	x->afxdp = 1;
+	x->tick_ns = coarse_tick_ns();
+	err = afxdp_skel_open(&x->skel, root ? root : XDPC_AFXDP_ROOT);
+	if (err)
+		goto err_free;
+	/* sized when compiled: the PMD creates them as declared */
+	x->max_devices = bpf_map__max_entries(x->skel->maps.es_dev0);
+	if (max_devices > x->max_devices) {
+		err = -E2BIG;
+		goto err_destroy;
+	}
+	if (max_devices)
+		x->max_devices = max_devices;
+	err = afxdp_pins_fit(x->skel, &any);
+	/* the maps only: the PMD loads and attaches its own program and fills
+	 * its own xsks_map */
+	if (!err)
+		err = bpf_program__set_autoload(x->skel->progs.edgesteer_xdp, false);
+	if (!err)
+		err = bpf_map__set_autocreate(x->skel->maps.xsks_map, false);
+	if (!err)
+		err = edgesteer_xdp__load(x->skel);
+	/* reused pins come with their tables */
+	if (!err)
+		err = state_learn(x);
+	if (err)
+		goto err_destroy;
+	if (reused)
+		*reused = any;
+	*out = x;
+	return 0;
+
+err_destroy:
+	edgesteer_xdp__destroy(x->skel);
+	slots_close(x);
+err_free:
+	free(x);
+	return err;
+}
+
+static __u32 map_id(int fd)
+{
+	struct bpf_map_info info;
+	__u32 len = sizeof(info);
+
+	memset(&info, 0, sizeof(info));
+	return bpf_obj_get_info_by_fd(fd, &info, &len) ? 0 : info.id;
+}
+
+/* Whether program @fd uses the map of id @id. */
+static int prog_uses(int fd, __u32 id)
+{
+	struct bpf_prog_info info;
+	__u32 ids[64], len = sizeof(info);
+
+	memset(&info, 0, sizeof(info));
+	info.nr_map_ids = 64;
+	info.map_ids = (__u64)(unsigned long)ids;
+	if (bpf_obj_get_info_by_fd(fd, &info, &len))
+		return 0;
+	for (__u32 i = 0; i < info.nr_map_ids && i < 64; i++)
+		if (ids[i] == id)
+			return 1;
+	return 0;
+}
+
+/*
+ * The program attached at @ifindex if it uses this handle's maps (*@fd):
+ * 0, -ENOENT (none attached), -EPROTO (another program).
+ */
+static int attached_ours(const struct xdpc *x, int ifindex, int *fd)
+{
+	LIBBPF_OPTS(bpf_xdp_query_opts, q);
+	__u32 id, want = map_id(bpf_map__fd(x->skel->maps.es_cfg));
+	int err = bpf_xdp_query(ifindex, 0, &q);
+
+	if (err)
+		return err;
+	id = q.drv_prog_id ? q.drv_prog_id : q.skb_prog_id;
+	*fd = id ? bpf_prog_get_fd_by_id(id) : -1;
+	if (*fd < 0)
+		return -ENOENT;		/* none, or detached meanwhile */
+	if (!want || !prog_uses(*fd, want)) {
+		close(*fd);
+		return -EPROTO;
+	}
+	return 0;
+}
+
+int xdpc_adopt_attached(struct xdpc *x, int ifindex, int timeout_ms,
+			enum xdpc_mode *got)
+{
+	int waited, err, fd;
+
+	if (!x->afxdp || ifindex <= 0)
+		return -EINVAL;
+	if (x->ifindex > 0)
+		return -EBUSY;
+	for (waited = 0;; waited += XDPC_POLL_MS) {
+		err = attached_ours(x, ifindex, &fd);
+		if (!err) {
+			x->prog_fd = fd;
+			err = adopt_attachment(x, ifindex, got);
+			if (!err)
+				return 0;
+			close(fd);	/* replaced meanwhile: look again */
+			x->prog_fd = -1;
+		} else if (err != -ENOENT) {
+			return err;
+		}
+		if (waited >= timeout_ms)
+			return -ETIMEDOUT;
+		usleep(XDPC_POLL_MS * 1000);
+	}
+}
+
+/* @fd replaces the program's fd (the skeleton's own stays its to close). */
+static void prog_fd_set(struct xdpc *x, int fd)
+{
+	if (x->prog_fd >= 0 && x->prog_fd != bpf_program__fd(x->skel->progs.edgesteer_xdp))
+		close(x->prog_fd);
+	x->prog_fd = fd;
+}
+
 void xdpc_close(struct xdpc *x)
 {
 	if (!x)
 		return;
 	/* pinned: a restarted daemon adopts it, so it keeps serving */
-	if (!x->pin_dir[0])
+	if (!x->pin_dir[0] && !x->afxdp)
 		xdpc_detach(x);
-	if (x->skel && x->prog_fd >= 0 &&
-	    x->prog_fd != bpf_program__fd(x->skel->progs.edgesteer_xdp))
-		close(x->prog_fd);
+	prog_fd_set(x, -1);
 	edgesteer_xdp__destroy(x->skel);
 	slots_close(x);
 	free(x);
@@ -513,10 +739,15 @@ int xdpc_attach(struct xdpc *x, int ifindex, unsigned int flags,
 int xdpc_detach(struct xdpc *x)
 {
 	LIBBPF_OPTS(bpf_xdp_attach_opts, o, .old_prog_fd = x->prog_fd);
-	int err;
+	int err, fd;
 
 	if (x->ifindex <= 0)
 		return 0;
+	/* a restarted PMD attached a new instance of ours: that one now */
+	if (x->afxdp && !attached_ours(x, x->ifindex, &fd)) {
+		prog_fd_set(x, fd);
+		o.old_prog_fd = fd;
+	}
 	/* old_prog_fd: detach only if the program there is still ours */
 	err = bpf_xdp_detach(x->ifindex, x->attach_flags, &o);
 	x->ifindex = 0;
@@ -557,6 +788,8 @@ int xdpc_pin(struct xdpc *x, const char *dir)
 
 	if (!dir)
 		dir = XDPC_PIN_DIR;
+	if (x->afxdp)
+		return -EINVAL;		/* pinned by name already */
 	if (x->pin_dir[0])
 		return -EBUSY;
 	if (strlen(dir) >= sizeof(x->pin_dir))
@@ -581,6 +814,13 @@ int xdpc_unpin(struct xdpc *x)
 	struct bpf_map *m;
 	int err = 0;
 
+	if (x->afxdp) {
+		/* only what libbpf pinned or reused by name: never xsks_map */
+		bpf_object__for_each_map(m, x->skel->obj)
+			if (bpf_map__is_pinned(m) && bpf_map__unpin(m, NULL))
+				err = -EIO;
+		return err;
+	}
 	if (!x->pin_dir[0])
 		return 0;
 	unpin_one(x->pin_dir, XDPC_PROG_NAME, &err);
@@ -1083,4 +1323,9 @@ int xdpc_map_fd(const struct xdpc *x, const char *name)
 uint32_t xdpc_active_version(const struct xdpc *x)
 {
 	return active_dev(x);
+}
+
+uint32_t xdpc_max_devices(const struct xdpc *x)
+{
+	return x->max_devices;
 }

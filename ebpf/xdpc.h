@@ -20,6 +20,7 @@
 
 #define XDPC_PIN_DIR	"/sys/fs/bpf/edgesteer"
 #define XDPC_PROG_NAME	"edgesteer_xdp"	/* the program's pin beside the maps */
+#define XDPC_AFXDP_ROOT	"/sys/fs/bpf"	/* libbpf's root for pins by name */
 
 /* xdpc_attach() flags */
 #define XDPC_F_SKB	0x1u	/* generic (skb) mode, for drivers without native XDP */
@@ -51,24 +52,64 @@ int xdpc_adopt(struct xdpc **out, const char *dir, int ifindex,
 	       enum xdpc_mode *got);
 
 /*
+ * DPDK's net_af_xdp loads and attaches the program itself (its xdp_prog=
+ * names edgesteer_xdp_afxdp.bpf.o, the build of the same source whose maps
+ * are pinned by name and sized when compiled; docs/xdp.md). This creates
+ * those maps as that object declares them, pinned as @root/<map name> (NULL
+ * = XDPC_AFXDP_ROOT, where the PMD's libbpf looks), or takes over the ones
+ * pinned there, with their tables, meters and counters (*@reused = 1): left
+ * by a PMD that came first or by a daemon before. No program yet:
+ * xdpc_adopt_attached() takes the one the PMD attaches; until then tables
+ * can be pushed already. xsks_map stays the PMD's (xdpc_set_xsk() fails).
+ * @max_devices: 0 = the compiled capacity, more: -E2BIG. -EPROTO: maps
+ * pinned there differ from this object's (another build), or a map of
+ * this object is not pinned by name (declared without ES_XDP_PIN).
+ */
+int xdpc_open_afxdp(struct xdpc **out, uint32_t max_devices, const char *root,
+		    int *reused);
+
+/* The devices the net_af_xdp object was compiled for. */
+int xdpc_afxdp_capacity(uint32_t *devices);
+
+/*
+ * Waits up to @timeout_ms for a program at @ifindex that uses this
+ * handle's maps (the PMD's instance) and takes it: the handle detaches it
+ * on xdpc_detach(). -ETIMEDOUT: none came; -EPROTO: the program there uses
+ * other maps (another program, or an instance loaded while other pins were
+ * there).
+ */
+int xdpc_adopt_attached(struct xdpc *x, int ifindex, int timeout_ms,
+			enum xdpc_mode *got);
+
+/*
  * Frees the handle. When pinned, the program stays attached and the pins
  * stay, so the dataplane keeps serving the table in force (fail-static)
  * until a restarted process adopts it; an unpinned handle is detached,
- * since nothing could adopt it. NULL is fine.
+ * since nothing could adopt it. A net_af_xdp handle counts as pinned.
+ * NULL is fine.
  */
 void xdpc_close(struct xdpc *x);
 
-/* Clean shutdown: detaches and unpins (then xdpc_close()). */
+/*
+ * Clean shutdown: detaches and unpins (then xdpc_close()). A net_af_xdp
+ * handle unpins its maps (the PMD's instance keeps them while attached).
+ */
 int xdpc_detach_and_unpin(struct xdpc *x);
 
 /* Native mode unless XDPC_F_SKB; *got says which mode the kernel gave. */
 int xdpc_attach(struct xdpc *x, int ifindex, unsigned int flags,
 		enum xdpc_mode *got);
+/*
+ * Detaches our program only (old_prog_fd); on a net_af_xdp handle the
+ * instance at the interface that uses its maps, which is a new one after
+ * the PMD restarted.
+ */
 int xdpc_detach(struct xdpc *x);
 
 /*
  * Pins the program as @dir/XDPC_PROG_NAME and every map as @dir/<map name>
  * (NULL = XDPC_PIN_DIR), mode 0600, the directory 0700: root only.
+ * -EINVAL for a net_af_xdp handle (pinned by name already).
  */
 int xdpc_pin(struct xdpc *x, const char *dir);
 int xdpc_unpin(struct xdpc *x);
@@ -126,5 +167,6 @@ int xdpc_read_meter(struct xdpc *x, uint32_t device_id,
 int xdpc_prog_fd(const struct xdpc *x);
 int xdpc_map_fd(const struct xdpc *x, const char *name);
 uint32_t xdpc_active_version(const struct xdpc *x);
+uint32_t xdpc_max_devices(const struct xdpc *x);
 
 #endif /* EDGESTEER_XDPC_H */

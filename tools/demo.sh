@@ -2,7 +2,9 @@
 # demo.sh: the EdgeSteer demo on tools/testbed.sh's namespaces. Simulated
 # devices (es-devsim) ask the AP for DECISIONs, send their tensors to the
 # edge or the cloud server (es-server) as told; edgesteerd runs a policy and
-# drives the XDP program on ap0 and edgesteer-dp (net_af_packet ports);
+# drives edgesteer-dp and the XDP program on ap0 (edgesteer-dp's net_af_xdp
+# loads it, edgesteerd adopts it; or --ap0 af_packet: edgesteerd attaches it
+# and the fast path reads ap0 through net_af_packet; docs/testbed.md);
 # halfway an operator table is pushed with `edgesteerctl push`. Prints a
 # status line a second, then a summary; writes summary.json and PNG plots.
 # Everything it made is removed on exit, on failure and on Ctrl-C.
@@ -16,10 +18,15 @@ Usage: tools/demo.sh BUILD_DIR [OPTIONS]
   --devices N     simulated devices, ids 1000.. (default 200)
   --task-rate HZ  tasks per device per second (default 1)
   --policy NAME   edgesteerd's policy (default static)
+  --ap0 MODE      how the fast path reads ap0: af_xdp (default: net_af_xdp
+                  with edgesteerd's XDP program, ESOP frames redirected to
+                  AF_XDP; net_af_packet if that does not come up and af_xdp
+                  was not asked for) or af_packet (the program passes them
+                  to the AP's kernel, net_af_packet reads them there)
   --out DIR       results: summary.json, throughput.png, latency.png,
                   series.jsonl, latencies.txt (default BUILD_DIR/demo)
 
-Needs root, bpffs and nsenter. Exit status: 0 success, 1 failure, 2 usage.
+Needs root, nsenter and unshare. Exit status: 0 success, 1 failure, 2 usage.
 TXT
 }
 
@@ -27,7 +34,7 @@ TXT
 case "$1" in -h|--help) usage; exit 0 ;; esac
 B=$(cd "$1" && pwd) || { echo "error: demo: no build directory $1" >&2; exit 2; }
 shift
-duration=60 devices=200 rate=1 policy=static out=$B/demo
+duration=60 devices=200 rate=1 policy=static out=$B/demo ap0=af_xdp ap0_asked=
 while [ $# -gt 0 ]; do
 	[ $# -ge 2 ] || { echo "error: demo: $1 needs a value" >&2; exit 2; }
 	case "$1" in
@@ -35,6 +42,7 @@ while [ $# -gt 0 ]; do
 	--devices) devices=$2 ;;
 	--task-rate) rate=$2 ;;
 	--policy) policy=$2 ;;
+	--ap0) ap0=$2 ap0_asked=1 ;;
 	--out) out=$2 ;;
 	*) echo "error: demo: unknown option $1" >&2; usage >&2; exit 2 ;;
 	esac
@@ -45,9 +53,11 @@ done
 [[ "$devices" =~ ^[0-9]+$ ]] && [ "$devices" -ge 20 ] && [ "$devices" -le 4000 ] ||
 	{ echo "error: demo: --devices '$devices' is not 20..4000" >&2; exit 2; }
 [[ "$rate" =~ ^[0-9]+(\.[0-9]+)?$ ]] || { echo "error: demo: --task-rate '$rate' is not a number" >&2; exit 2; }
+[ "$ap0" = af_xdp ] || [ "$ap0" = af_packet ] ||
+	{ echo "error: demo: --ap0 '$ap0' is not af_xdp or af_packet" >&2; exit 2; }
 [ "$(id -u)" = 0 ] || { echo "error: demo: needs root (namespaces, XDP)" >&2; exit 1; }
-command -v nsenter >/dev/null && mountpoint -q /sys/fs/bpf ||
-	{ echo "error: demo: needs nsenter and bpffs on /sys/fs/bpf (./edgesteer.sh setup)" >&2; exit 1; }
+command -v nsenter >/dev/null && command -v unshare >/dev/null ||
+	{ echo "error: demo: needs nsenter and unshare (util-linux)" >&2; exit 1; }
 for b in control/daemon/edgesteerd control/edgesteerctl dataplane/edgesteer-dp \
 	tools/es-devsim tools/es-server tools/es-pcapgen; do
 	[ -x "$B/$b" ] || { echo "error: demo: $B/$b is not built" >&2; exit 1; }
@@ -83,10 +93,10 @@ cleanup() {
 trap cleanup EXIT
 trap 'echo; echo "demo: interrupted, cleaning up" >&2; exit 130' INT TERM
 fail() { echo "error: demo: $*" >&2; exit 1; }
-NS() { echo "nsenter --net=/var/run/netns/${P}$1"; }
+NS() { "$here/testbed.sh" nsenter "$1" "$P"; }
 C() { "$ctl" --socket "$work/ctl.sock" "$@"; }
 
-echo "demo: test bed ${P}{dev,ap,edge,cloud}, $devices devices at $rate task/s, $duration s, policy $policy"
+echo "demo: test bed ${P}{dev,ap,edge,cloud}, ap0 through $ap0, $devices devices at $rate task/s, $duration s, policy $policy"
 "$here/testbed.sh" up "$P"
 
 # Table 1: apps 3 on edge0, 4 on cloud0; the 5 busiest devices (the last
@@ -114,15 +124,47 @@ json.dump(t1, open(sys.argv[1], "w"), indent=1)
 json.dump(t2, open(sys.argv[2], "w"), indent=1)
 PY
 
-$(NS ap) "$dpbin" -l 0-1 --no-pci --no-huge -m 512 --file-prefix "${P}dp" --log-level '*:error' \
-	--vdev net_af_packet0,iface=ap0 --vdev net_af_packet1,iface=ap1 \
-	--vdev net_af_packet2,iface=ap2 -- --socket "$work/dp.sock" >"$work/dp.log" 2>&1 &
-pids+=($!)
-for _ in $(seq 100); do [ -S "$work/dp.sock" ] && break; sleep 0.1; done
-[ -S "$work/dp.sock" ] || fail "edgesteer-dp did not come up"
+# edgesteer-dp; 0 once its control socket is there with all three ports
+# (a vdev that fails its probe is left out, and the others renumbered), 1
+# if not
+start_dp() {
+	rm -f "$work/dp.sock" "$work/dp.log"	# not a first try's
+	# shellcheck disable=SC2046 # the words of `vdevs` are meant to split
+	$(NS ap) "$dpbin" -l 0-1 --no-pci --no-huge -m 512 --file-prefix "${P}dp" \
+		--log-level '*:error' $("$here/testbed.sh" vdevs "$ap0" "$B") -- \
+		--socket "$work/dp.sock" >"$work/dp.log" 2>&1 &
+	local dp=$!
+	pids+=("$dp")
+	for _ in $(seq 300); do	# 30 s: slow to start on a loaded machine
+		# it says how many ports once its socket is up
+		if grep -q " ports, control socket" "$work/dp.log" 2>/dev/null; then
+			grep -q " 3 ports," "$work/dp.log" && return 0
+			return 1
+		fi
+		kill -0 "$dp" 2>/dev/null || return 1
+		sleep 0.1
+	done
+	return 1
+}
+# net_af_xdp by default when it works (a kernel or DPDK without AF_XDP:
+# net_af_packet, unless --ap0 af_xdp was asked for)
+if ! start_dp; then
+	[ "$ap0" = af_xdp ] && [ -z "$ap0_asked" ] || fail "edgesteer-dp did not come up"
+	echo "demo: net_af_xdp on ap0 did not come up ($(grep -m1 -iE "error|fail" "$work/dp.log")), using net_af_packet" >&2
+	kill -9 "${pids[-1]}" 2>/dev/null || true
+	wait "${pids[-1]}" 2>/dev/null || true
+	# a PMD that failed after attaching left its program there
+	$(NS ap) ip link set dev ap0 xdp off 2>/dev/null || true
+	rm -rf "/var/run/dpdk/${P}dp"
+	ap0=af_packet
+	start_dp || fail "edgesteer-dp did not come up"
+fi
 
+# af_xdp: adopt the program edgesteer-dp attached; af_packet: attach our own
+xdp=(--xdp-afxdp)
+[ "$ap0" = af_xdp ] || xdp=(--xdp-pin-dir "$pins")
 $(NS ap) "$daemon" --socket "$work/ctl.sock" --state-dir "$work/state" --xdp-if ap0 \
-	--xdp-pin-dir "$pins" --dp-socket "$work/dp.sock" --max-devices 16384 \
+	"${xdp[@]}" --dp-socket "$work/dp.sock" --max-devices 16384 \
 	--policy "$policy" --detach-on-exit 2>"$work/daemon.log" &
 pids+=($!)
 for _ in $(seq 100); do C stats >/dev/null 2>&1 && break; sleep 0.05; done

@@ -35,6 +35,78 @@ static const char *mode_name(enum xdpc_mode m)
 	return m == XDPC_MODE_SKB ? "skb" : "native";
 }
 
+/* Re-adopts the pinned program, or loads, attaches and pins a fresh one. */
+static int open_own(const struct ctl_xdp_cfg *cfg, int ifindex, struct xdpc **x,
+		    int *adopted, enum xdpc_mode *got, char *why, size_t why_len)
+{
+	int rc;
+
+	*adopted = 1;
+	rc = xdpc_adopt(x, cfg->pin_dir, ifindex, got);
+	if (rc == -ESRCH) {
+		/* pinned but detached by hand: keep its maps, attach it again */
+		rc = xdpc_adopt(x, cfg->pin_dir, 0, NULL);
+		if (!rc) {
+			rc = xdpc_attach(*x, ifindex, cfg->skb ? XDPC_F_SKB : 0, got);
+			if (rc)
+				xdpc_close(*x);
+		}
+	} else if (rc == -ENOENT) {
+		*adopted = 0;
+		rc = xdpc_open(x, cfg->max_devices);
+		if (!rc) {
+			rc = xdpc_attach(*x, ifindex, cfg->skb ? XDPC_F_SKB : 0, got);
+			if (!rc)
+				rc = xdpc_pin(*x, cfg->pin_dir);
+			if (rc)
+				xdpc_close(*x);	/* unpinned: detached */
+		}
+	}
+	if (rc)
+		snprintf(why, why_len, "XDP on %s (pins in %s): %s%s", cfg->ifname,
+			 cfg->pin_dir ? cfg->pin_dir : XDPC_PIN_DIR, strerror(-rc),
+			 rc == -EPROTO ? " (pinned by another build: unpin it by hand)" :
+			 rc == -EOPNOTSUPP && !cfg->skb ? " (try --xdp-mode skb)" : "");
+	return rc;
+}
+
+/*
+ * The maps pinned by name (created, or taken over with their tables), then
+ * the program edgesteer-dp's net_af_xdp attached with them.
+ */
+static int open_afxdp(const struct ctl_xdp_cfg *cfg, int ifindex, struct xdpc **x,
+		      int *adopted, enum xdpc_mode *got, char *why, size_t why_len)
+{
+	uint32_t cap = 0;
+	int rc;
+
+	rc = xdpc_open_afxdp(x, cfg->max_devices, NULL, adopted);
+	if (rc == -E2BIG) {
+		xdpc_afxdp_capacity(&cap);
+		snprintf(why, why_len, "--max-devices %u: the net_af_xdp object's maps "
+			 "are sized when it is compiled, for %u devices (ebpf/meson.build "
+			 "afxdp_devices); ask for at most that", cfg->max_devices, cap);
+		return rc;
+	}
+	if (rc) {
+		snprintf(why, why_len, "XDP maps pinned by name in %s: %s%s", XDPC_AFXDP_ROOT,
+			 strerror(-rc), rc == -EPROTO ? " (the es_* pins there are another "
+			 "build's: stop what uses them and remove them)" : "");
+		return rc;
+	}
+	rc = xdpc_adopt_attached(*x, ifindex, cfg->wait_ms, got);
+	if (rc) {
+		snprintf(why, why_len, "XDP on %s: %s%s", cfg->ifname, strerror(-rc),
+			 rc == -ETIMEDOUT ? " waiting for edgesteer-dp's program (start it "
+			 "with --vdev net_af_xdp0,iface=IFACE,xdp_prog=edgesteer_xdp_afxdp.bpf.o)" :
+			 rc == -EPROTO ? " (the program there does not use edgesteer's pinned "
+			 "maps: not edgesteer_xdp_afxdp.bpf.o, or loaded before they were "
+			 "pinned; restart edgesteer-dp)" : "");
+		xdpc_close(*x);
+	}
+	return rc;
+}
+
 int ctl_xdp_open(const struct ctl_xdp_cfg *cfg, struct ctl_xdp **out, int *adopted,
 		 const char **mode, char *why, size_t why_len)
 {
@@ -50,34 +122,10 @@ int ctl_xdp_open(const struct ctl_xdp_cfg *cfg, struct ctl_xdp **out, int *adopt
 		snprintf(why, why_len, "--xdp-if %s: no such interface", cfg->ifname);
 		goto err_free;
 	}
-	*adopted = 1;
-	rc = xdpc_adopt(&c->x, cfg->pin_dir, ifindex, &got);
-	if (rc == -ESRCH) {
-		/* pinned but detached by hand: keep its maps, attach it again */
-		rc = xdpc_adopt(&c->x, cfg->pin_dir, 0, NULL);
-		if (!rc) {
-			rc = xdpc_attach(c->x, ifindex, cfg->skb ? XDPC_F_SKB : 0, &got);
-			if (rc)
-				xdpc_close(c->x);
-		}
-	} else if (rc == -ENOENT) {
-		*adopted = 0;
-		rc = xdpc_open(&c->x, cfg->max_devices);
-		if (!rc) {
-			rc = xdpc_attach(c->x, ifindex, cfg->skb ? XDPC_F_SKB : 0, &got);
-			if (!rc)
-				rc = xdpc_pin(c->x, cfg->pin_dir);
-			if (rc)
-				xdpc_close(c->x);	/* unpinned: detached */
-		}
-	}
-	if (rc) {
-		snprintf(why, why_len, "XDP on %s (pins in %s): %s%s", cfg->ifname,
-			 cfg->pin_dir ? cfg->pin_dir : XDPC_PIN_DIR, strerror(-rc),
-			 rc == -EPROTO ? " (pinned by another build: unpin it by hand)" :
-			 rc == -EOPNOTSUPP && !cfg->skb ? " (try --xdp-mode skb)" : "");
+	rc = cfg->afxdp ? open_afxdp(cfg, ifindex, &c->x, adopted, &got, why, why_len)
+			: open_own(cfg, ifindex, &c->x, adopted, &got, why, why_len);
+	if (rc)
 		goto err_free;
-	}
 	*mode = mode_name(got);
 	*out = c;
 	return 0;
@@ -85,6 +133,11 @@ int ctl_xdp_open(const struct ctl_xdp_cfg *cfg, struct ctl_xdp **out, int *adopt
 err_free:
 	free(c);
 	return rc;
+}
+
+uint32_t ctl_xdp_max_devices(struct ctl_xdp *c)
+{
+	return xdpc_max_devices(c->x);
 }
 
 static void drop_delta(struct ctl_xdp *c)

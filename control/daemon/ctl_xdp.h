@@ -21,7 +21,14 @@ struct ctl_xdp_cfg {
 	const char *ifname;
 	const char *pin_dir;		/* NULL: XDPC_PIN_DIR */
 	int skb;			/* generic mode instead of native */
-	uint32_t max_devices;
+	uint32_t max_devices;		/* 0 with afxdp: the compiled one */
+	/*
+	 * edgesteer-dp's net_af_xdp loads and attaches the program
+	 * (xdp_prog=): create or take over its maps pinned by name, wait up
+	 * to wait_ms for the program and adopt it (pin_dir and skb unused)
+	 */
+	int afxdp;
+	int wait_ms;
 };
 
 extern const struct ctl_stage_ops ctl_xdp_stage;
@@ -36,6 +43,9 @@ int ctl_xdp_open(const struct ctl_xdp_cfg *cfg, struct ctl_xdp **out, int *adopt
 
 /* Leaves the program attached and pinned (fail-static) unless @detach. */
 void ctl_xdp_close(struct ctl_xdp *x, int detach);
+
+/* The device limit of the maps (with afxdp: the compiled one). */
+uint32_t ctl_xdp_max_devices(struct ctl_xdp *x);
 
 /* The epoch of the table the attached program judges by. */
 int ctl_xdp_epoch(struct ctl_xdp *x, uint64_t *epoch);

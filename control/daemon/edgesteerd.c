@@ -39,6 +39,8 @@
 
 #define MAX_STAGES	4
 #define IO_TIMEOUT_S	10
+/* --xdp-afxdp: how long edgesteer-dp may take to attach its program */
+#define XDP_AFXDP_WAIT_S	30
 
 struct daemon_stats {
 	uint64_t requests, bad_requests, refused_peers;
@@ -758,6 +760,15 @@ static void usage(FILE *f)
 "                           without XDP support); the log says which one\n"
 "      --xdp-pin-dir DIR    where the program and maps are pinned (default\n"
 "                           " XDPC_PIN_DIR ")\n"
+"      --xdp-afxdp          the XDP program on --xdp-if is the one edgesteer-dp\n"
+"                           loads and attaches with --vdev net_af_xdp0,iface=\n"
+"                           IFACE,xdp_prog=edgesteer_xdp_afxdp.bpf.o: create its\n"
+"                           maps pinned by name in " XDPC_AFXDP_ROOT " (or take over\n"
+"                           those pinned there, with their tables), wait up to\n"
+"                           %d s for the program and drive it; --max-devices\n"
+"                           defaults to, and may not exceed, the capacity that\n"
+"                           object was compiled with; --xdp-mode and\n"
+"                           --xdp-pin-dir do not apply (docs/xdp.md)\n"
 "      --detach-on-exit     on SIGTERM/SIGINT detach and unpin the program\n"
 "                           (default: leave it attached, serving the table\n"
 "                           in force, for the next edgesteerd to adopt)\n"
@@ -783,7 +794,7 @@ static void usage(FILE *f)
 "ES_FAULT_AT=STAGE.prepared|STAGE.committed in the environment is for tests\n"
 "only: the first push reaching that step kills the daemon (docs/faults.md).\n"
 "Exit status: 0 stopped by a signal, 1 failed to start, 2 usage error.\n",
-		ES_MAX_DEVICES);
+		ES_MAX_DEVICES, XDP_AFXDP_WAIT_S);
 }
 
 static int parse_uint(const char *s, unsigned long min, unsigned long max, unsigned long *out)
@@ -889,6 +900,7 @@ int main(int argc, char **argv)
 		{ "mon-log", required_argument, NULL, 1004 },
 		{ "drift-floor-us", required_argument, NULL, 1005 },
 		{ "mon-stale-ms", required_argument, NULL, 1006 },
+		{ "xdp-afxdp", no_argument, NULL, 'F' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
@@ -904,7 +916,7 @@ int main(int argc, char **argv)
 	long arena_mb = -1;		/* auto: sized for the table come back with */
 	struct ptab_error err = { "" };
 	unsigned long v;
-	int c, lfd, tfd, sfd, rc, detach_on_exit = 0;
+	int c, lfd, tfd, sfd, rc, detach_on_exit = 0, max_set = 0;
 
 	while ((c = getopt_long(argc, argv, "s:d:g:p:a:e:k:h", opts, NULL)) != -1) {
 		switch (c) {
@@ -949,10 +961,15 @@ int main(int argc, char **argv)
 				return 2;
 			}
 			d.lim.max_devices = (uint32_t)v;
+			max_set = 1;
 			break;
 		case 'X': d.xdp_cfg.ifname = optarg; break;
 		case 'P': d.xdp_cfg.pin_dir = optarg; break;
 		case 'x': detach_on_exit = 1; break;
+		case 'F':
+			d.xdp_cfg.afxdp = 1;
+			d.xdp_cfg.wait_ms = XDP_AFXDP_WAIT_S * 1000;
+			break;
 		case 'D': d.dp_path = optarg; break;
 		case 'm':
 			if (strcmp(optarg, "native") && strcmp(optarg, "skb")) {
@@ -1021,16 +1038,26 @@ int main(int argc, char **argv)
 	if (d.xdp_cfg.ifname) {
 		char why[512];
 
-		d.xdp_cfg.max_devices = d.lim.max_devices;
+		/* net_af_xdp's maps are sized when compiled: theirs by default */
+		d.xdp_cfg.max_devices = max_set || !d.xdp_cfg.afxdp ? d.lim.max_devices : 0;
 		rc = ctl_xdp_open(&d.xdp_cfg, &d.xdp, &d.xdp_adopted, &d.xdp_mode, why,
 				  sizeof(why));
 		if (rc) {
 			say("error", "%s", why);
 			return 1;
 		}
-		say("info", "XDP on %s in %s mode: %s", d.xdp_cfg.ifname, d.xdp_mode,
-		    d.xdp_adopted ? "adopted, it kept serving" : "loaded, attached and pinned");
-		if (!d.xdp_adopted && d.xdp_cfg.skb != !strcmp(d.xdp_mode, "skb"))
+		d.lim.max_devices = ctl_xdp_max_devices(d.xdp);
+		if (d.xdp_cfg.afxdp)
+			say("info", "XDP on %s in %s mode: edgesteer-dp's net_af_xdp program "
+			    "adopted, its maps pinned by name in " XDPC_AFXDP_ROOT " %s "
+			    "(%u devices)", d.xdp_cfg.ifname, d.xdp_mode, d.xdp_adopted ?
+			    "taken over with their tables" : "created", d.lim.max_devices);
+		else
+			say("info", "XDP on %s in %s mode: %s", d.xdp_cfg.ifname, d.xdp_mode,
+			    d.xdp_adopted ? "adopted, it kept serving" :
+			    "loaded, attached and pinned");
+		if (!d.xdp_adopted && !d.xdp_cfg.afxdp &&
+		    d.xdp_cfg.skb != !strcmp(d.xdp_mode, "skb"))
 			say("warning", "asked for %s mode, the kernel gave %s",
 			    d.xdp_cfg.skb ? "skb" : "native", d.xdp_mode);
 		d.stages[d.nstages++] = (struct ctl_stage){ &ctl_xdp_stage, d.xdp };

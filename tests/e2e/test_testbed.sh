@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The namespace test bed comes up, carries ordinary IPv4 and IPv6 traffic
 # from the devices' side to the edge and cloud sites through the AP's
-# kernel stack, and goes away without a trace. Usage: test_testbed.sh TESTBED_SH
+# kernel stack, and goes away without a trace (the AP's mount namespace too). Usage: test_testbed.sh TESTBED_SH
 set -euo pipefail
 tb=$1
 [ "$(id -u)" -eq 0 ] || { echo "skip: needs root for network namespaces"; exit 77; }
@@ -17,4 +17,5 @@ trap - EXIT INT TERM
 if ip netns list | grep -q "^${P}"; then
 	echo "FAIL: namespaces left behind"; exit 1
 fi
+[ ! -e "/run/edgesteer-bed-$P" ] || { echo "FAIL: the AP's mount namespace left behind"; exit 1; }
 echo "test bed up, v4 and v6 through the AP, down cleanly"

@@ -91,24 +91,6 @@ static void child_run(int wr)
 		pause();
 }
 
-static uint32_t attached_id(void)
-{
-	LIBBPF_OPTS(bpf_xdp_query_opts, q);
-
-	assert_int_equal(bpf_xdp_query(ifindex, 0, &q), 0);
-	return q.skb_prog_id;
-}
-
-static uint32_t fd_prog_id(int fd)
-{
-	struct bpf_prog_info info;
-	__u32 len = sizeof(info);
-
-	memset(&info, 0, sizeof(info));
-	assert_int_equal(bpf_obj_get_info_by_fd(fd, &info, &len), 0);
-	return info.id;
-}
-
 static uint32_t run_ret(int fd, const uint8_t *f, int len)
 {
 	uint32_t ret;
@@ -212,7 +194,7 @@ static void test_restart_adopts(void **state)
 	assert_true(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
 
 	/* nobody holds a handle: the attached program still judges by table A */
-	id = attached_id();
+	id = xdp_attached_id(ifindex);
 	assert_true(id != 0);
 	fd = bpf_prog_get_fd_by_id(id);
 	assert_true(fd >= 0);
@@ -224,7 +206,7 @@ static void test_restart_adopts(void **state)
 	/* a restarted daemon adopts: same program, counters, meter */
 	assert_int_equal(xdpc_adopt(&x, dir, ifindex, &mode), 0);
 	assert_int_equal(mode, XDPC_MODE_SKB);
-	assert_int_equal(fd_prog_id(xdpc_prog_fd(x)), id);
+	assert_int_equal(xdp_prog_id(xdpc_prog_fd(x)), id);
 	assert_int_equal(xdpc_read_stats(x, &st), 0);
 	assert_int_equal(st.verdict[ESOP_V_FORWARD], CHILD_FRAMES + 2);
 	assert_int_equal(st.verdict[ESOP_V_UNKNOWN_DEVICE], 1);
@@ -242,7 +224,7 @@ static void test_restart_adopts(void **state)
 
 	/* a plain close of a pinned handle leaves it serving */
 	xdpc_close(x);
-	assert_int_equal(attached_id(), id);
+	assert_int_equal(xdp_attached_id(ifindex), id);
 	assert_int_equal(xdpc_adopt(&x, dir, ifindex, NULL), 0);
 	assert_int_equal(xdpc_active_version(x), 0);	/* A was 1, B flipped back */
 	assert_int_equal(run_ret(fd, frame, frame_len), XDP_PASS);
@@ -251,14 +233,14 @@ static void test_restart_adopts(void **state)
 
 	/* pinned but not attached there: not adoptable at that interface */
 	assert_int_equal(xdpc_detach(x), 0);
-	assert_int_equal(attached_id(), 0);
+	assert_int_equal(xdp_attached_id(ifindex), 0);
 	assert_int_equal(xdpc_adopt(&y, dir, ifindex, NULL), -ESRCH);
 	assert_int_equal(xdpc_attach(x, ifindex, XDPC_F_SKB, NULL), 0);
 
 	/* clean shutdown: nothing attached, nothing pinned */
 	assert_int_equal(xdpc_detach_and_unpin(x), 0);
 	xdpc_close(x);
-	assert_int_equal(attached_id(), 0);
+	assert_int_equal(xdp_attached_id(ifindex), 0);
 	assert_int_equal(access(dir, F_OK), -1);
 	assert_int_equal(xdpc_adopt(&y, dir, 0, NULL), -ENOENT);
 	close(fd);

@@ -144,3 +144,21 @@ const struct esop_fixture *xdp_fixture(const struct esop_fixture *fx, size_t n,
 			return &fx[i];
 	return NULL;
 }
+
+uint32_t xdp_prog_id(int fd)
+{
+	struct bpf_prog_info info;
+	__u32 len = sizeof(info);
+
+	memset(&info, 0, sizeof(info));
+	return bpf_obj_get_info_by_fd(fd, &info, &len) ? 0 : info.id;
+}
+
+uint32_t xdp_attached_id(int ifindex)
+{
+	LIBBPF_OPTS(bpf_xdp_query_opts, q);
+
+	if (bpf_xdp_query(ifindex, 0, &q))
+		return 0;
+	return q.drv_prog_id ? q.drv_prog_id : q.skb_prog_id;
+}

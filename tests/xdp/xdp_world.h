@@ -47,6 +47,10 @@ const struct esop_fixture *xdp_fixture(const struct esop_fixture *fx, size_t n,
  */
 int xdp_test_open(struct xdpc **x, uint32_t max_devices);
 
+/* The id of the program @fd; of the one attached at @ifindex (0: none). */
+uint32_t xdp_prog_id(int fd);
+uint32_t xdp_attached_id(int ifindex);
+
 /* es_stats as CPU @cpu counted it. */
 int xdp_stats_on_cpu(struct xdpc *x, int cpu, struct es_xdp_stats *out);
 
