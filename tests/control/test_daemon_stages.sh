@@ -24,6 +24,7 @@ cleanup() {
 	rm -rf "$pins" "$dir" "/var/run/dpdk/$ns"
 }
 trap cleanup EXIT
+trap 'exit 130' INT TERM	# meson's timeout sends TERM: clean up then too
 fail() {
 	echo "FAIL: $*" >&2
 	echo "--- edgesteerd log:" >&2; cat "$dir/log" >&2
