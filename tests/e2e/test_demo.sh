@@ -14,7 +14,7 @@ out=$(mktemp -d /tmp/es-demo-test.XXXXXX)
 trap 'rm -rf "$out"' EXIT
 leftovers() {
 	{ ip netns list | grep -E '^d[0-9]+-(dev|ap|edge|cloud)' || true
-	  ls -d /sys/fs/bpf/es-demo-* /var/run/dpdk/d[0-9]*-dp 2>/dev/null || true; } | sort
+	  ls -d /sys/fs/bpf/es-demo-* /run/edgesteer-bed-d[0-9]* /var/run/dpdk/d[0-9]*-dp 2>/dev/null || true; } | sort
 }
 before=$(leftovers)
 
