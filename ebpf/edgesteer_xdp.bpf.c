@@ -10,6 +10,8 @@
  *   REQUEST, FORWARD, LOCAL, RETURN,
  *   UNKNOWN_DEVICE (control)          -> xsks_map[rx queue], XDP_PASS when
  *                                        no AF_XDP socket is bound there
+ *   a known device's frame from another source than its binding (es_bind)
+ *                                     -> XDP_DROP, counted bind_mismatch
  *
  * Versions: es_cfg.active (read once per frame) picks es_dev0 or es_dev1
  * with es_tables[v] (bit 0), and the server slot (bit 1). The loader fills
@@ -90,8 +92,26 @@ struct {
 	__type(value, __u32);
 } xsks_map SEC(".maps");
 
+/*
+ * Where each device sends from (es_abi.h, docs/security.md). LRU and
+ * preallocated: traffic inserts here, but only for devices of the table,
+ * and a full map evicts the least recently used binding instead of
+ * refusing one; the loader sizes it to the device capacity.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, ES_XDP_DEFAULT_DEVICES);
+	__type(key, __u32);
+	__type(value, struct es_xdp_bind);
+} es_bind SEC(".maps");
+
 /* ns per jiffy (TICK_NSEC); the loader sets it before load */
 const volatile __u64 es_tick_ns = 4000000;
+/* a binding idle this long moves to the next source heard */
+const volatile __u64 es_bind_idle_ns = ES_XDP_BIND_IDLE_NS;
+
+/* judge_uplink(): the frame's source is not its device's (no verdict) */
+#define ES_XDP_SPOOFED		(-1)
 
 #define READ_ONCE_U32(x) (*(volatile __u32 *)&(x))
 #define READ_ONCE_U64(x) (*(volatile __u64 *)&(x))
@@ -139,6 +159,83 @@ static __always_inline int meter_conforms(struct es_xdp_meter *m,
 	return -1;
 }
 
+/* The binding a frame of @pkt would create. */
+static __always_inline void bind_of(const struct esop_pkt *pkt, __u64 now,
+				    struct es_xdp_bind *b)
+{
+	__builtin_memset(b, 0, sizeof(*b));
+	b->seen_ns = now;
+	if (pkt->ipv6) {
+		b->flags = ES_XDP_BIND_V6;
+		__builtin_memcpy(b->addr, pkt->saddr, 16);
+	} else {
+		__builtin_memcpy(b->addr, pkt->saddr, 4);
+	}
+	if (pkt->gtpu) {
+		b->flags |= ES_XDP_BIND_TEID;
+		b->teid = pkt->gtpu_teid;
+	}
+}
+
+/* Same source: family and address, and the TEID once one is bound. */
+static __always_inline int bind_matches(const struct es_xdp_bind *b,
+					const struct es_xdp_bind *f)
+{
+	__u64 a0, a1, f0, f1;
+
+	__builtin_memcpy(&a0, b->addr, 8);
+	__builtin_memcpy(&a1, b->addr + 8, 8);
+	__builtin_memcpy(&f0, f->addr, 8);
+	__builtin_memcpy(&f1, f->addr + 8, 8);
+	if (a0 != f0 || a1 != f1 ||
+	    (b->flags & ES_XDP_BIND_V6) != (f->flags & ES_XDP_BIND_V6))
+		return 0;
+	return !(b->flags & f->flags & ES_XDP_BIND_TEID) || b->teid == f->teid;
+}
+
+/*
+ * Trust on first use: 1 when the frame comes from where its (known)
+ * device is bound, or binds it now; 0 when it is spoofed. Runs before the
+ * meter, so a spoofer cannot spend its victim's bucket.
+ */
+static __always_inline int bind_check(const struct esop_pkt *pkt, __u64 now,
+				      struct es_xdp_stats *st)
+{
+	struct es_xdp_bind *b = bpf_map_lookup_elem(&es_bind, &pkt->device_id);
+	struct es_xdp_bind f;
+	__u64 seen;
+
+	bind_of(pkt, now, &f);
+	if (!b) {
+		/* NOEXIST: of two CPUs learning at once, one wins */
+		if (!bpf_map_update_elem(&es_bind, &pkt->device_id, &f, BPF_NOEXIST)) {
+			st->bind_learned++;
+			return 1;
+		}
+		b = bpf_map_lookup_elem(&es_bind, &pkt->device_id);
+		if (!b)
+			return 1;	/* evicted at once: bound next time */
+	}
+	seen = READ_ONCE_U64(b->seen_ns);
+	if (bind_matches(b, &f)) {
+		if ((f.flags & ~b->flags) & ES_XDP_BIND_TEID) {
+			/* first frame inside GTP-U: its TEID is bound from now on */
+			bpf_map_update_elem(&es_bind, &pkt->device_id, &f, BPF_EXIST);
+			st->bind_learned++;
+		} else if (now - seen > ES_XDP_BIND_REFRESH_NS && now > seen) {
+			*(volatile __u64 *)&b->seen_ns = now;
+		}
+		return 1;
+	}
+	if (now > seen && now - seen > es_bind_idle_ns) {
+		bpf_map_update_elem(&es_bind, &pkt->device_id, &f, BPF_EXIST);
+		st->bind_moved++;
+		return 1;
+	}
+	st->bind_mismatch++;
+	return 0;
+}
+
 /* Placement of @app_id in @d: LOCAL when the app is not listed. */
 static __always_inline int app_target(const struct es_xdp_device *d, __u16 app_id)
 {
@@ -154,21 +251,28 @@ static __always_inline int app_target(const struct es_xdp_device *d, __u16 app_i
 	return ESOP_TARGET_LOCAL;
 }
 
-/* OFFLOAD_REQ, TELEMETRY, TENSOR: device, then meter, then placement. */
+/*
+ * OFFLOAD_REQ, TELEMETRY, TENSOR: device, then its binding (ES_XDP_SPOOFED),
+ * then meter, then placement.
+ */
 static __always_inline int judge_uplink(__u32 ver, const struct esop_pkt *pkt,
 					__u64 len, struct es_xdp_stats *st)
 {
 	struct es_xdp_device *d = device_lookup(ver, pkt->device_id);
 	struct es_xdp_meter *m;
 	int conforms = 1;
+	__u64 now;
 
 	if (!d)
 		return esop_verdict_of_uplink(pkt, 0, 0, ESOP_TARGET_LOCAL);
+	now = bpf_jiffies64() * es_tick_ns;
+	if (!bind_check(pkt, now, st))
+		return ES_XDP_SPOOFED;
 	m = bpf_map_lookup_elem(&es_meters, &d->meter);
 	if (!m) {
 		st->meter_full++;
 	} else {
-		conforms = meter_conforms(m, d, bpf_jiffies64() * es_tick_ns, len);
+		conforms = meter_conforms(m, d, now, len);
 		if (conforms < 0) {
 			st->meter_contended++;
 			conforms = 0;
@@ -253,6 +357,9 @@ int edgesteer_xdp(struct xdp_md *ctx)
 		st->reason[pkt.drop_reason & (ES_XDP_NREASON - 1)]++;
 		act = XDP_DROP;
 		break;
+	case ES_XDP_SPOOFED:	/* counted in bind_check(), not a verdict */
+		st->action[XDP_DROP]++;
+		return XDP_DROP;
 	default:	/* OVER_RATE, UNEXPECTED */
 		act = XDP_DROP;
 		break;

@@ -117,6 +117,32 @@ struct es_xdp_stats {
 	__u64 unknown_control;	/* UNKNOWN_DEVICE handed to the control plane */
 	__u64 meter_full;	/* meter slot out of range (never): let through */
 	__u64 meter_contended;	/* CAS retries ran out: frame dropped */
+	/* es_bind (docs/security.md): not verdicts, beside them */
+	__u64 bind_learned;	/* a device bound on first sight (or its TEID) */
+	__u64 bind_moved;	/* an idle binding moved to a new source */
+	__u64 bind_mismatch;	/* spoofed: dropped before the meter, no verdict */
+};
+
+/*
+ * es_bind (LRU hash, key: __u32 device id, as many entries as devices):
+ * where a device of the table sends from, learned from its first uplink
+ * frame (trust on first use). The source address of the datagram carrying
+ * ESOP (the inner one for GTP-U) must match; once the device has been seen
+ * inside GTP-U, the TEID must match too. A binding idle for longer than
+ * es_bind_idle_ns moves to the next source heard; the least recently used
+ * ones are evicted when the map is full and learned again on next sight.
+ */
+#define ES_XDP_BIND_V6		0x1u	/* addr is IPv6 */
+#define ES_XDP_BIND_TEID	0x2u	/* teid is bound */
+#define ES_XDP_BIND_IDLE_NS	(60ull * 1000000000ull)
+#define ES_XDP_BIND_REFRESH_NS	1000000000ull	/* seen_ns written at most this often */
+
+struct es_xdp_bind {
+	__u64 seen_ns;		/* last matching frame (the meter's clock), coarse */
+	__u32 teid;		/* host order, valid with ES_XDP_BIND_TEID */
+	__u8 flags;		/* ES_XDP_BIND_* */
+	__u8 pad[3];
+	__u8 addr[16];		/* network order; IPv4 in addr[0..3], rest 0 */
 };
 
 _Static_assert(ESOP_V__COUNT <= ES_XDP_NVERDICT, "verdict counters too few");
@@ -130,7 +156,8 @@ _Static_assert(__builtin_offsetof(struct es_xdp_device, apps) == 32,
 _Static_assert(sizeof(struct es_xdp_server_key) == 24,
 	       "es_xdp_server_key layout changed");
 _Static_assert(sizeof(struct es_xdp_meter) == 32, "es_xdp_meter layout changed");
-_Static_assert(sizeof(struct es_xdp_stats) == 8 * (16 + 16 + 8 + 4),
+_Static_assert(sizeof(struct es_xdp_bind) == 32, "es_xdp_bind layout changed");
+_Static_assert(sizeof(struct es_xdp_stats) == 8 * (16 + 16 + 8 + 4 + 3),
 	       "es_xdp_stats layout changed");
 
 #endif /* EDGESTEER_ES_ABI_H */
