@@ -36,10 +36,9 @@
 #include "ptab_store.h"
 
 #define MAX_STAGES	4
-#define IO_TIMEOUT_S	10
 
 struct daemon_stats {
-	uint64_t requests, bad_requests, refused_peers;
+	uint64_t requests, bad_requests, refused_peers, timed_out;
 	uint64_t pushes, pushes_refused, rollbacks;
 	uint64_t epochs, policy_tables, policy_errors, rebalances;
 	double last_push_ms, last_load_ms, last_stage_ms;
@@ -379,9 +378,9 @@ static void handle_stats(struct daemon *d, struct reply *r)
 		d->policy->name, d->epoch_ms, (unsigned long long)d->st.epochs,
 		(unsigned long long)d->st.policy_tables, (unsigned long long)d->st.policy_errors);
 	fprintf(f, "  \"requests\": { \"total\": %llu, \"malformed\": %llu, "
-		"\"refused_peers\": %llu },\n",
+		"\"refused_peers\": %llu, \"timed_out\": %llu },\n",
 		(unsigned long long)d->st.requests, (unsigned long long)d->st.bad_requests,
-		(unsigned long long)d->st.refused_peers);
+		(unsigned long long)d->st.refused_peers, (unsigned long long)d->st.timed_out);
 	fprintf(f, "  \"pushes\": { \"applied\": %llu, \"refused\": %llu, \"rollbacks\": %llu, "
 		"\"last_ms\": %.3f, \"last_load_ms\": %.3f, \"last_stages_ms\": %.3f },\n",
 		(unsigned long long)d->st.pushes, (unsigned long long)d->st.pushes_refused,
@@ -445,22 +444,27 @@ static int peer_allowed(const struct daemon *d, int fd)
 	return cr.uid == 0 || cr.uid == geteuid() || cr.gid == d->group;
 }
 
+/*
+ * One request and its reply, each by its deadline (ctl_proto.h): a peer
+ * that sends slowly, or nothing, or does not read, holds the daemon (and
+ * its epoch loop) for at most that long, then gets -ETIMEDOUT.
+ */
 static void serve_one(struct daemon *d, int fd)
 {
-	struct timeval tv = { IO_TIMEOUT_S, 0 };
+	uint64_t start = ctl_proto_now_ms(), deadline = ctl_proto_deadline_ms(start, 0);
 	struct reply r = { 0 };
 	struct ctl_msg_hdr h;
 	int rc, passed = -1;
 
-	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
 	d->st.requests++;
 	if (!peer_allowed(d, fd)) {
 		d->st.refused_peers++;
 		reply_text(&r, -EACCES, "not allowed: root, the daemon's user or its group only");
 		goto send;
 	}
-	rc = ctl_proto_recv_hdr_fd(fd, &h, &passed);
+	rc = ctl_proto_recv_hdr_fd(fd, &h, &passed, deadline);
+	if (rc == -ETIMEDOUT)
+		goto timed_out;
 	if (!rc)
 		rc = ctl_proto_check_req(&h);
 	if (!rc && (h.flags & CTL_F_FD) != (passed >= 0 ? CTL_F_FD : 0))
@@ -492,7 +496,9 @@ static void serve_one(struct daemon *d, int fd)
 		d->rx = nb;
 		d->rx_cap = h.len + file_len + 1;
 	}
-	rc = ctl_proto_read(fd, d->rx, h.len);
+	rc = ctl_proto_read_by(fd, d->rx, h.len, ctl_proto_deadline_ms(start, h.len));
+	if (rc == -ETIMEDOUT)
+		goto timed_out;
 	if (rc) {
 		d->st.bad_requests++;
 		say("warning", "request cut short (%s): ignored", strerror(-rc));
@@ -537,12 +543,21 @@ send:;
 	size_t blen = r.buf ? r.len : strlen(r.text);
 
 	ctl_proto_hdr(&rh, CTL_REPLY, 0, r.status, blen);
-	if (ctl_proto_send(fd, &rh, body, blen, NULL, 0))
+	if (ctl_proto_send_by(fd, &rh, body, blen, NULL, 0,
+			      ctl_proto_deadline_ms(ctl_proto_now_ms(), sizeof(rh) + blen)))
 		say("warning", "reply not delivered");
 	free(r.buf);
 out:
 	if (passed >= 0)
 		close(passed);
+	return;
+
+timed_out:
+	d->st.timed_out++;
+	say("warning", "request incomplete at its deadline (%u ms + 1 ms per %u bytes): refused",
+	    CTL_DEADLINE_BASE_MS, CTL_DEADLINE_BYTES_PER_MS);
+	reply_text(&r, -ETIMEDOUT, "request not complete within its deadline: nothing changed");
+	goto send;
 }
 
 /* --- the epoch loop --- */
