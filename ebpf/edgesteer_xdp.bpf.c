@@ -10,8 +10,8 @@
  *   REQUEST, FORWARD, LOCAL, RETURN,
  *   UNKNOWN_DEVICE (control)          -> xsks_map[rx queue], XDP_PASS when
  *                                        no AF_XDP socket is bound there
- *   a known device's frame from another source than its binding (es_bind)
- *                                     -> XDP_DROP, counted bind_mismatch
+ *   a known device's frame from another source than its binding
+ *   (es_xdp_meter, docs/security.md)  -> XDP_DROP, counted bind_mismatch
  *
  * Versions: es_cfg.active (read once per frame) picks es_dev0 or es_dev1
  * with es_tables[v] (bit 0), and the server slot (bit 1). The loader fills
@@ -92,19 +92,6 @@ struct {
 	__type(value, __u32);
 } xsks_map SEC(".maps");
 
-/*
- * Where each device sends from (es_abi.h, docs/security.md). LRU and
- * preallocated: traffic inserts here, but only for devices of the table,
- * and a full map evicts the least recently used binding instead of
- * refusing one; the loader sizes it to the device capacity.
- */
-struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, ES_XDP_DEFAULT_DEVICES);
-	__type(key, __u32);
-	__type(value, struct es_xdp_bind);
-} es_bind SEC(".maps");
-
 /* ns per jiffy (TICK_NSEC); the loader sets it before load */
 const volatile __u64 es_tick_ns = 4000000;
 /* a binding idle this long moves to the next source heard */
@@ -159,77 +146,94 @@ static __always_inline int meter_conforms(struct es_xdp_meter *m,
 	return -1;
 }
 
-/* The binding a frame of @pkt would create. */
-static __always_inline void bind_of(const struct esop_pkt *pkt, __u64 now,
-				    struct es_xdp_bind *b)
+/* The source a frame of @pkt comes from, as a binding records it. */
+struct bind_src {
+	__u64 a0, a1;		/* the address, as two words */
+	__u32 teid;
+	__u32 flags;		/* ES_XDP_BIND_V6, ES_XDP_BIND_TEID */
+};
+
+static __always_inline void bind_src_of(const struct esop_pkt *pkt, struct bind_src *f)
 {
-	__builtin_memset(b, 0, sizeof(*b));
-	b->seen_ns = now;
-	if (pkt->ipv6) {
-		b->flags = ES_XDP_BIND_V6;
-		__builtin_memcpy(b->addr, pkt->saddr, 16);
-	} else {
-		__builtin_memcpy(b->addr, pkt->saddr, 4);
-	}
-	if (pkt->gtpu) {
-		b->flags |= ES_XDP_BIND_TEID;
-		b->teid = pkt->gtpu_teid;
-	}
+	__u8 a[16] = { 0 };
+
+	if (pkt->ipv6)
+		__builtin_memcpy(a, pkt->saddr, 16);
+	else
+		__builtin_memcpy(a, pkt->saddr, 4);
+	__builtin_memcpy(&f->a0, a, 8);
+	__builtin_memcpy(&f->a1, a + 8, 8);
+	f->flags = (pkt->ipv6 ? ES_XDP_BIND_V6 : 0) | (pkt->gtpu ? ES_XDP_BIND_TEID : 0);
+	f->teid = pkt->gtpu ? pkt->gtpu_teid : 0;
 }
 
 /* Same source: family and address, and the TEID once one is bound. */
-static __always_inline int bind_matches(const struct es_xdp_bind *b,
-					const struct es_xdp_bind *f)
+static __always_inline int bind_matches(const struct es_xdp_meter *m,
+					const struct bind_src *f)
 {
-	__u64 a0, a1, f0, f1;
+	__u32 flags = m->bind_flags;
+	__u64 a0, a1;
 
-	__builtin_memcpy(&a0, b->addr, 8);
-	__builtin_memcpy(&a1, b->addr + 8, 8);
-	__builtin_memcpy(&f0, f->addr, 8);
-	__builtin_memcpy(&f1, f->addr + 8, 8);
-	if (a0 != f0 || a1 != f1 ||
-	    (b->flags & ES_XDP_BIND_V6) != (f->flags & ES_XDP_BIND_V6))
+	__builtin_memcpy(&a0, m->bind_addr, 8);
+	__builtin_memcpy(&a1, m->bind_addr + 8, 8);
+	if (a0 != f->a0 || a1 != f->a1 ||
+	    (flags & ES_XDP_BIND_V6) != (f->flags & ES_XDP_BIND_V6))
 		return 0;
-	return !(b->flags & f->flags & ES_XDP_BIND_TEID) || b->teid == f->teid;
+	return !(flags & f->flags & ES_XDP_BIND_TEID) || m->bind_teid == f->teid;
+}
+
+/* (Re)binds @m to @f, if its lock word still says @seen. */
+static __always_inline int bind_write(struct es_xdp_meter *m, __u64 seen,
+				      const struct bind_src *f, __u64 now)
+{
+	if (__sync_val_compare_and_swap(&m->bind_seen_ns, seen, ES_XDP_BIND_BUSY) != seen)
+		return 0;
+	__builtin_memcpy(m->bind_addr, &f->a0, 8);
+	__builtin_memcpy(m->bind_addr + 8, &f->a1, 8);
+	m->bind_teid = f->teid;
+	m->bind_flags = f->flags;
+	/* the CAS orders the stores before it: readers see the whole binding */
+	__sync_val_compare_and_swap(&m->bind_seen_ns, ES_XDP_BIND_BUSY, now);
+	return 1;
 }
 
 /*
- * Trust on first use: 1 when the frame comes from where its (known)
+ * Trust on first use (es_abi.h): 1 when the frame comes from where its
  * device is bound, or binds it now; 0 when it is spoofed. Runs before the
- * meter, so a spoofer cannot spend its victim's bucket.
+ * meter, so a spoofer cannot spend its victim's bucket. A frame racing
+ * with the write of its device's binding is let through.
  */
-static __always_inline int bind_check(const struct esop_pkt *pkt, __u64 now,
-				      struct es_xdp_stats *st)
+static __always_inline int bind_check(struct es_xdp_meter *m, const struct esop_pkt *pkt,
+				      __u64 now, struct es_xdp_stats *st)
 {
-	struct es_xdp_bind *b = bpf_map_lookup_elem(&es_bind, &pkt->device_id);
-	struct es_xdp_bind f;
-	__u64 seen;
+	__u64 seen = READ_ONCE_U64(m->bind_seen_ns);
+	struct bind_src f;
+	int same;
 
-	bind_of(pkt, now, &f);
-	if (!b) {
-		/* NOEXIST: of two CPUs learning at once, one wins */
-		if (!bpf_map_update_elem(&es_bind, &pkt->device_id, &f, BPF_NOEXIST)) {
+	if (seen == ES_XDP_BIND_BUSY)
+		return 1;
+	bind_src_of(pkt, &f);
+	if (!seen) {
+		if (bind_write(m, 0, &f, now))
 			st->bind_learned++;
-			return 1;
-		}
-		b = bpf_map_lookup_elem(&es_bind, &pkt->device_id);
-		if (!b)
-			return 1;	/* evicted at once: bound next time */
+		return 1;
 	}
-	seen = READ_ONCE_U64(b->seen_ns);
-	if (bind_matches(b, &f)) {
-		if ((f.flags & ~b->flags) & ES_XDP_BIND_TEID) {
-			/* first frame inside GTP-U: its TEID is bound from now on */
-			bpf_map_update_elem(&es_bind, &pkt->device_id, &f, BPF_EXIST);
-			st->bind_learned++;
-		} else if (now - seen > ES_XDP_BIND_REFRESH_NS && now > seen) {
-			*(volatile __u64 *)&b->seen_ns = now;
+	same = bind_matches(m, &f);
+	if (READ_ONCE_U64(m->bind_seen_ns) != seen)
+		return 1;	/* rewritten meanwhile: judged next time */
+	if (same) {
+		if (f.flags & ~m->bind_flags & ES_XDP_BIND_TEID) {
+			/* its first frame inside GTP-U: the TEID is bound from now on */
+			if (bind_write(m, seen, &f, now))
+				st->bind_learned++;
+		} else if (now > seen && now - seen > ES_XDP_BIND_REFRESH_NS) {
+			__sync_val_compare_and_swap(&m->bind_seen_ns, seen, now);
 		}
 		return 1;
 	}
 	if (now > seen && now - seen > es_bind_idle_ns) {
-		bpf_map_update_elem(&es_bind, &pkt->device_id, &f, BPF_EXIST);
-		st->bind_moved++;
+		if (bind_write(m, seen, &f, now))
+			st->bind_moved++;
 		return 1;
 	}
 	st->bind_mismatch++;
@@ -266,12 +270,12 @@ static __always_inline int judge_uplink(__u32 ver, const struct esop_pkt *pkt,
 	if (!d)
 		return esop_verdict_of_uplink(pkt, 0, 0, ESOP_TARGET_LOCAL);
 	now = bpf_jiffies64() * es_tick_ns;
-	if (!bind_check(pkt, now, st))
-		return ES_XDP_SPOOFED;
 	m = bpf_map_lookup_elem(&es_meters, &d->meter);
 	if (!m) {
 		st->meter_full++;
 	} else {
+		if (!bind_check(m, pkt, now, st))
+			return ES_XDP_SPOOFED;
 		conforms = meter_conforms(m, d, now, len);
 		if (conforms < 0) {
 			st->meter_contended++;

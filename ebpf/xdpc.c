@@ -290,8 +290,6 @@ int xdpc_open(struct xdpc **out, uint32_t max_devices)
 		err = bpf_map__set_max_entries(x->skel->maps.es_dev1, max_devices);
 	if (!err)
 		err = bpf_map__set_max_entries(x->skel->maps.es_meters, meters);
-	if (!err)	/* one source binding per device (docs/security.md) */
-		err = bpf_map__set_max_entries(x->skel->maps.es_bind, max_devices);
 	if (err)
 		goto err_destroy;
 	/* the meter's clock is jiffies x this (docs/xdp.md) */

@@ -169,7 +169,7 @@ static void test_bpftool_as_nobody(void **state)
 		skip();
 		return;
 	}
-	snprintf(pin, sizeof(pin), "%s/es_bind", dir);
+	snprintf(pin, sizeof(pin), "%s/es_meters", dir);
 	assert_int_equal(run(NULL, pin), 0);
 	assert_int_not_equal(run("nobody", pin), 0);
 	assert_int_equal(chmod(dir, 0755), 0);
