@@ -324,7 +324,9 @@ static void stats_stages(struct daemon *d, FILE *f)
 			print_u64s(f, "drops", (const uint64_t *)xs.reason, ESOP_DROP__COUNT);
 			fputs(", ", f);
 			print_u64s(f, "actions", (const uint64_t *)xs.action, ES_XDP_NACTION);
-			fprintf(f, ", \"no_xsk\": %llu", (unsigned long long)xs.no_xsk);
+			fprintf(f, ", \"no_xsk\": %llu, \"bind_mismatch\": %llu",
+				(unsigned long long)xs.no_xsk,
+				(unsigned long long)xs.bind_mismatch);
 		}
 		fputs(" },\n", f);
 	}
@@ -335,13 +337,16 @@ static void stats_stages(struct daemon *d, FILE *f)
 			up ? "true" : "false");
 		if (up) {
 			fprintf(f, ", \"epoch\": %llu, \"rx\": %llu, \"tx\": %llu, "
-				"\"decisions\": %llu, \"swaps\": %llu, \"refused\": %llu, ",
+				"\"decisions\": %llu, \"swaps\": %llu, \"refused\": %llu, "
+				"\"bind_mismatch\": %llu, \"reply_limited\": %llu, ",
 				(unsigned long long)fs.epoch,
 				(unsigned long long)fs.counters[FP_C_RX],
 				(unsigned long long)fs.counters[FP_C_TX],
 				(unsigned long long)fs.counters[FP_C_DECISION],
 				(unsigned long long)fs.counters[FP_C_SWAPS],
-				(unsigned long long)fs.counters[FP_C_REFUSED]);
+				(unsigned long long)fs.counters[FP_C_REFUSED],
+				(unsigned long long)fs.counters[FP_C_BIND_MISMATCH],
+				(unsigned long long)fs.counters[FP_C_REPLY_LIMITED]);
 			print_u64s(f, "verdicts", fs.verdicts, FP_MSG_NVERDICTS);
 			fputs(", ", f);
 			print_u64s(f, "drops", fs.drops, FP_MSG_NREASONS);
