@@ -336,6 +336,10 @@ int edgesteer_xdp(struct xdp_md *ctx)
 		}
 	}
 
+	if (v == ES_XDP_SPOOFED) {	/* counted in bind_check(), not a verdict */
+		st->action[XDP_DROP]++;
+		return XDP_DROP;
+	}
 	switch (v) {
 	case ESOP_V_NOT_ESOP:
 		act = XDP_PASS;
@@ -361,9 +365,6 @@ int edgesteer_xdp(struct xdp_md *ctx)
 		st->reason[pkt.drop_reason & (ES_XDP_NREASON - 1)]++;
 		act = XDP_DROP;
 		break;
-	case ES_XDP_SPOOFED:	/* counted in bind_check(), not a verdict */
-		st->action[XDP_DROP]++;
-		return XDP_DROP;
 	default:	/* OVER_RATE, UNEXPECTED */
 		act = XDP_DROP;
 		break;
