@@ -19,6 +19,7 @@
 #include <rte_ring_elem.h>
 
 #include "esop_parse.h"
+#include "fp_bind.h"
 #include "fp_meter.h"
 #include "fp_mon.h"
 
@@ -54,6 +55,7 @@ struct fp_worker {
 	unsigned int id;
 	uint16_t rx_port, rx_queue, tx_queue;
 	int ready;
+	uint64_t now;			/* the burst's clock reading */
 	struct fp_wstats st;
 	struct fp_txq tx[FP_MAX_PORTS];
 } __rte_cache_aligned;
@@ -80,6 +82,8 @@ struct fp_dp {
 	struct rte_rcu_qsbr *qsbr;
 	struct fp_meter *meter;
 	struct fp_mon *mon;			/* tasks, TENSOR to RESULT */
+	struct fp_bind *bind;			/* source bindings (guard_uplink) */
+	struct fp_meter *reply;			/* DECISION bytes per device */
 	struct fp_addr *addrs;
 	struct rte_ring *ctl;
 	struct rte_ether_addr port_mac[FP_MAX_PORTS];
@@ -138,11 +142,18 @@ int fp_dp_create(const struct fp_dp_cfg *cfg, struct fp_dp **out)
 	err = fp_mon_create(&mc, &dp->mon);
 	if (err)
 		goto err_meter;
+	err = fp_meter_create(dp->cfg.max_devices, rte_get_tsc_hz(), &dp->reply);
+	if (err)
+		goto err_mon;
+	err = fp_bind_create(dp->cfg.max_devices, rte_get_tsc_hz() / 1000 *
+			     (dp->cfg.bind_idle_ms ? dp->cfg.bind_idle_ms : 60000), &dp->bind);
+	if (err)
+		goto err_reply;
 	err = -ENOMEM;
 	dp->addrs = rte_zmalloc("fp_addrs", sizeof(*dp->addrs) * dp->cfg.addr_slots,
 				RTE_CACHE_LINE_SIZE);
 	if (!dp->addrs)
-		goto err_mon;
+		goto err_bind;
 	snprintf(name, sizeof(name), "fp_ctl_%lx", (unsigned long)(uintptr_t)dp & 0xffffff);
 	dp->ctl = rte_ring_create_elem(name, sizeof(struct fp_msg_telem_rec),
 				       rte_align32pow2(dp->cfg.ctl_ring), SOCKET_ID_ANY,
@@ -158,6 +169,10 @@ int fp_dp_create(const struct fp_dp_cfg *cfg, struct fp_dp **out)
 
 err_addrs:
 	rte_free(dp->addrs);
+err_bind:
+	fp_bind_free(dp->bind);
+err_reply:
+	fp_meter_free(dp->reply);
 err_mon:
 	fp_mon_free(dp->mon);
 err_meter:
@@ -190,6 +205,8 @@ void fp_dp_free(struct fp_dp *dp)
 	rte_ring_free(dp->ctl);
 	rte_free(dp->addrs);
 	fp_mon_free(dp->mon);
+	fp_bind_free(dp->bind);
+	fp_meter_free(dp->reply);
 	fp_meter_free(dp->meter);
 	rte_free(dp->qsbr);
 	rte_free(dp->w);
@@ -741,6 +758,47 @@ static void to_control(struct fp_worker *w, const struct esop_pkt *pkt, int v)
 		w->st.c[FP_C_CONTROL_FULL]++;
 }
 
+/*
+ * A frame of a device of the table from the source its device is bound to
+ * (fp_bind.h)? 0: spoofed, dropped before the meter so that it cannot
+ * spend its victim's bucket, counted bind_mismatch, and no verdict.
+ */
+static int guard_uplink(struct fp_worker *w, const struct esop_pkt *pkt)
+{
+	static const int counter[] = {
+		[FP_BIND_LEARNED] = FP_C_BIND_LEARNED, [FP_BIND_EVICTED] = FP_C_BIND_EVICT,
+		[FP_BIND_MOVED] = FP_C_BIND_MOVED, [FP_BIND_BUSY] = FP_C_BIND_BUSY,
+		[FP_BIND_MISMATCH] = FP_C_BIND_MISMATCH,
+	};
+	enum fp_bind_result r = fp_bind_check(w->dp->bind, pkt, w->now);
+
+	if (r != FP_BIND_OK)
+		w->st.c[counter[r]]++;
+	if (r == FP_BIND_EVICTED)
+		w->st.c[FP_C_BIND_LEARNED]++;
+	return r != FP_BIND_MISMATCH;
+}
+
+/*
+ * A DECISION (@m, built) may go when the device's reply meter, at its own
+ * rate and burst, holds its bytes: whatever the requests, the DECISION
+ * bytes sent to a device's address are at most burst + rate x time. (A
+ * DECISION is up to 16 bytes larger than a request without options, so the
+ * uplink meter alone would let 90/74 of the rate back out.)
+ */
+static int reply_allowed(struct fp_worker *w, const struct fp_tbl_slot *d,
+			 const struct esop_pkt *pkt, const struct rte_mbuf *m)
+{
+	int r = fp_meter_check(w->dp->reply, pkt->device_id, d->rate_kbps, d->burst_bytes,
+			       rte_pktmbuf_pkt_len(m), w->now);
+
+	if (r < 0)
+		w->st.c[FP_C_METER_FULL]++;
+	if (!r)
+		w->st.c[FP_C_REPLY_LIMITED]++;
+	return r != 0;
+}
+
 /* Acts on one judged frame. Returns 1 when @m was queued for TX. */
 static int act(struct fp_worker *w, const struct fp_tbl_hdr *t, struct rte_mbuf *m,
 	       const struct esop_pkt *pkt, int v, const struct fp_tbl_slot *d,
@@ -767,6 +825,8 @@ static int act(struct fp_worker *w, const struct fp_tbl_hdr *t, struct rte_mbuf 
 			w->st.c[FP_C_TOO_BIG]++;
 			return 0;
 		}
+		if (!reply_allowed(w, d, pkt, m))
+			return 0;
 		w->st.c[FP_C_DECISION]++;
 		tx_enqueue(w, w->rx_port, m);
 		return 1;
@@ -836,6 +896,7 @@ unsigned int fp_dp_poll(struct fp_dp *dp, unsigned int wi)
 	tv = __atomic_load_n(&dp->cur, __ATOMIC_ACQUIRE);
 	t = tv ? tv->t : NULL;
 	now = rte_rdtsc();
+	w->now = now;
 
 	for (i = 0; i < n; i++)
 		rte_prefetch0(rte_pktmbuf_mtod(m[i], void *));
@@ -881,6 +942,10 @@ unsigned int fp_dp_poll(struct fp_dp *dp, unsigned int wi)
 			v[i] = esop_verdict_of_result(
 				fp_table_server_by_addr(t, p->saddr, p->ipv6) >= 0);
 		} else if (v[i] == ESOP_V_NEEDS_TABLE) {
+			if (slot[i] && !guard_uplink(w, p)) {
+				rte_pktmbuf_free(m[i]);	/* spoofed: counted, no verdict */
+				continue;
+			}
 			if (slot[i]) {
 				int r = fp_meter_check(dp->meter, p->device_id,
 						       slot[i]->rate_kbps,

@@ -38,6 +38,8 @@ struct fp_dp_cfg {
 	 * server ports are sinks.
 	 */
 	uint8_t poll_servers;
+	/* a device's source binding idle this long moves, 0 = 60 s (fp_bind.h) */
+	uint32_t bind_idle_ms;
 };
 
 struct fp_dp;

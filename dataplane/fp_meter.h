@@ -18,7 +18,8 @@
 #include <stdint.h>
 
 struct fp_meter_slot {
-	uint32_t device_id;		/* 0 = free; claimed with CAS, never freed */
+	uint32_t device_id;		/* 0 = free; claimed with CAS, taken over
+					 * once its bucket is full (fp_meter_slot) */
 	uint32_t pad;
 	uint64_t tat;			/* theoretical arrival time, ticks */
 	/*
@@ -42,11 +43,21 @@ struct fp_meter {
 int fp_meter_create(uint32_t max_devices, uint64_t hz, struct fp_meter **out);
 void fp_meter_free(struct fp_meter *m);
 
-/* The device's slot, claimed on first use; NULL when the store is full. */
-static inline struct fp_meter_slot *fp_meter_slot(struct fp_meter *m, uint32_t id)
+/*
+ * The device's slot, claimed on first use. When its probe window holds
+ * neither its slot nor a free one, it takes over a slot whose bucket is
+ * full (tat <= @now): such a slot says nothing a fresh one would not, so
+ * devices gone from the table give their slots back without any sweep
+ * (its owner, if it comes back, claims another, again with a full bucket).
+ * NULL when every slot of the window is in use: the store is full.
+ */
+static inline struct fp_meter_slot *fp_meter_slot(struct fp_meter *m, uint32_t id,
+						  uint64_t now)
 {
 	uint32_t mask = (1u << m->bits) - 1;
 	uint32_t i = (uint32_t)(((uint64_t)id * 0x9E3779B97F4A7C15ull) >> (64 - m->bits));
+	struct fp_meter_slot *idle = NULL;
+	uint32_t idle_id = 0;
 
 	for (uint32_t n = 0; n < m->max_probe; n++, i = (i + 1) & mask) {
 		struct fp_meter_slot *s = &m->slots[i];
@@ -61,8 +72,14 @@ static inline struct fp_meter_slot *fp_meter_slot(struct fp_meter *m, uint32_t i
 							__ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE) ||
 			    zero == id)
 				return s;
+		} else if (!idle && __atomic_load_n(&s->tat, __ATOMIC_RELAXED) <= now) {
+			idle = s;
+			idle_id = cur;
 		}
 	}
+	if (idle && __atomic_compare_exchange_n(&idle->device_id, &idle_id, id, 0,
+						__ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+		return idle;
 	return NULL;
 }
 
@@ -73,7 +90,7 @@ static inline struct fp_meter_slot *fp_meter_slot(struct fp_meter *m, uint32_t i
 static inline int fp_meter_check(struct fp_meter *m, uint32_t id, uint32_t rate_kbps,
 				 uint32_t burst_bytes, uint32_t len, uint64_t now)
 {
-	struct fp_meter_slot *s = fp_meter_slot(m, id);
+	struct fp_meter_slot *s = fp_meter_slot(m, id, now);
 	uint64_t rt, cost, tau, tat, next;
 	uint32_t bits;
 	float tpb;

@@ -63,6 +63,13 @@ enum fp_counter {
 	FP_C_METER_FULL,	/* meter store full: frame let through */
 	FP_C_SWAPS,		/* tables published */
 	FP_C_REFUSED,		/* tables refused */
+	/* source binding and reply limit (fp_bind.h, docs/security.md) */
+	FP_C_BIND_LEARNED,	/* a device bound on first sight (or its TEID) */
+	FP_C_BIND_EVICT,	/* ... in the slot of the least recently seen */
+	FP_C_BIND_MOVED,	/* an idle binding moved to a new source */
+	FP_C_BIND_BUSY,		/* slot being written by another lcore: let through */
+	FP_C_BIND_MISMATCH,	/* spoofed source: dropped before the meter, no verdict */
+	FP_C_REPLY_LIMITED,	/* DECISION not sent: over the device's reply meter */
 	FP_C__COUNT,
 };
 

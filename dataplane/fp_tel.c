@@ -14,7 +14,8 @@
 const char *const fp_counter_names[FP_C__COUNT] = {
 	"rx", "tx", "tx_drop", "decision", "to_control", "control_full",
 	"return_no_addr", "addr_evict", "family_mismatch", "too_big",
-	"meter_full", "swaps", "refused",
+	"meter_full", "swaps", "refused", "bind_learned", "bind_evict", "bind_moved",
+	"bind_busy", "bind_mismatch", "reply_limited",
 };
 
 /* Telemetry callbacks take no context: the one fast path of the process. */

@@ -10,6 +10,8 @@
  *   REQUEST, FORWARD, LOCAL, RETURN,
  *   UNKNOWN_DEVICE (control)          -> xsks_map[rx queue], XDP_PASS when
  *                                        no AF_XDP socket is bound there
+ *   a known device's frame from another source than its binding
+ *   (es_xdp_meter, docs/security.md)  -> XDP_DROP, counted bind_mismatch
  *
  * Versions: es_cfg.active (read once per frame) picks es_dev0 or es_dev1
  * with es_tables[v] (bit 0), and the server slot (bit 1). The loader fills
@@ -123,6 +125,11 @@ struct {
 /* ns per jiffy (TICK_NSEC); xdpc sets it before load (not read by the
  * net_af_xdp build, but declared in both: one skeleton fits both objects) */
 const volatile __u64 es_tick_ns = 4000000;
+/* a binding idle this long moves to the next source heard */
+const volatile __u64 es_bind_idle_ns = ES_XDP_BIND_IDLE_NS;
+
+/* judge_uplink(): the frame's source is not its device's (no verdict) */
+#define ES_XDP_SPOOFED		(-1)
 
 #define READ_ONCE_U32(x) (*(volatile __u32 *)&(x))
 #define READ_ONCE_U64(x) (*(volatile __u64 *)&(x))
@@ -170,6 +177,100 @@ static __always_inline int meter_conforms(struct es_xdp_meter *m,
 	return -1;
 }
 
+/* The source a frame of @pkt comes from, as a binding records it. */
+struct bind_src {
+	__u64 a0, a1;		/* the address, as two words */
+	__u32 teid;
+	__u32 flags;		/* ES_XDP_BIND_V6, ES_XDP_BIND_TEID */
+};
+
+static __always_inline void bind_src_of(const struct esop_pkt *pkt, struct bind_src *f)
+{
+	__u8 a[16] = { 0 };
+
+	if (pkt->ipv6)
+		__builtin_memcpy(a, pkt->saddr, 16);
+	else
+		__builtin_memcpy(a, pkt->saddr, 4);
+	__builtin_memcpy(&f->a0, a, 8);
+	__builtin_memcpy(&f->a1, a + 8, 8);
+	f->flags = (pkt->ipv6 ? ES_XDP_BIND_V6 : 0) | (pkt->gtpu ? ES_XDP_BIND_TEID : 0);
+	f->teid = pkt->gtpu ? pkt->gtpu_teid : 0;
+}
+
+/* Same source: family and address, and the TEID once one is bound. */
+static __always_inline int bind_matches(const struct es_xdp_meter *m,
+					const struct bind_src *f)
+{
+	__u32 flags = m->bind_flags;
+	__u64 a0, a1;
+
+	__builtin_memcpy(&a0, m->bind_addr, 8);
+	__builtin_memcpy(&a1, m->bind_addr + 8, 8);
+	if (a0 != f->a0 || a1 != f->a1 ||
+	    (flags & ES_XDP_BIND_V6) != (f->flags & ES_XDP_BIND_V6))
+		return 0;
+	return !(flags & f->flags & ES_XDP_BIND_TEID) || m->bind_teid == f->teid;
+}
+
+/* (Re)binds @m to @f, if its lock word still says @seen. */
+static __always_inline int bind_write(struct es_xdp_meter *m, __u64 seen,
+				      const struct bind_src *f, __u64 now)
+{
+	if (__sync_val_compare_and_swap(&m->bind_seen_ns, seen, ES_XDP_BIND_BUSY) != seen)
+		return 0;
+	__builtin_memcpy(m->bind_addr, &f->a0, 8);
+	__builtin_memcpy(m->bind_addr + 8, &f->a1, 8);
+	m->bind_teid = f->teid;
+	m->bind_flags = f->flags;
+	/* the CAS orders the stores before it: readers see the whole binding */
+	__sync_val_compare_and_swap(&m->bind_seen_ns, ES_XDP_BIND_BUSY, now);
+	return 1;
+}
+
+/*
+ * Trust on first use (es_abi.h): 1 when the frame comes from where its
+ * device is bound, or binds it now; 0 when it is spoofed. Runs before the
+ * meter, so a spoofer cannot spend its victim's bucket. A frame racing
+ * with the write of its device's binding is let through.
+ */
+static __always_inline int bind_check(struct es_xdp_meter *m, const struct esop_pkt *pkt,
+				      __u64 now, struct es_xdp_stats *st)
+{
+	__u64 seen = READ_ONCE_U64(m->bind_seen_ns);
+	struct bind_src f;
+	int same;
+
+	if (seen == ES_XDP_BIND_BUSY)
+		return 1;
+	bind_src_of(pkt, &f);
+	if (!seen) {
+		if (bind_write(m, 0, &f, now))
+			st->bind_learned++;
+		return 1;
+	}
+	same = bind_matches(m, &f);
+	if (READ_ONCE_U64(m->bind_seen_ns) != seen)
+		return 1;	/* rewritten meanwhile: judged next time */
+	if (same) {
+		if (f.flags & ~m->bind_flags & ES_XDP_BIND_TEID) {
+			/* its first frame inside GTP-U: the TEID is bound from now on */
+			if (bind_write(m, seen, &f, now))
+				st->bind_learned++;
+		} else if (now > seen && now - seen > ES_XDP_BIND_REFRESH_NS) {
+			__sync_val_compare_and_swap(&m->bind_seen_ns, seen, now);
+		}
+		return 1;
+	}
+	if (now > seen && now - seen > es_bind_idle_ns) {
+		if (bind_write(m, seen, &f, now))
+			st->bind_moved++;
+		return 1;
+	}
+	st->bind_mismatch++;
+	return 0;
+}
+
 /* Placement of @app_id in @d: LOCAL when the app is not listed. */
 static __always_inline int app_target(const struct es_xdp_device *d, __u16 app_id)
 {
@@ -185,21 +286,28 @@ static __always_inline int app_target(const struct es_xdp_device *d, __u16 app_i
 	return ESOP_TARGET_LOCAL;
 }
 
-/* OFFLOAD_REQ, TELEMETRY, TENSOR: device, then meter, then placement. */
+/*
+ * OFFLOAD_REQ, TELEMETRY, TENSOR: device, then its binding (ES_XDP_SPOOFED),
+ * then meter, then placement.
+ */
 static __always_inline int judge_uplink(__u32 ver, const struct esop_pkt *pkt,
 					__u64 len, struct es_xdp_stats *st)
 {
 	struct es_xdp_device *d = device_lookup(ver, pkt->device_id);
 	struct es_xdp_meter *m;
 	int conforms = 1;
+	__u64 now;
 
 	if (!d)
 		return esop_verdict_of_uplink(pkt, 0, 0, ESOP_TARGET_LOCAL);
+	now = ES_XDP_NOW();
 	m = bpf_map_lookup_elem(&es_meters, &d->meter);
 	if (!m) {
 		st->meter_full++;
 	} else {
-		conforms = meter_conforms(m, d, ES_XDP_NOW(), len);
+		if (!bind_check(m, pkt, now, st))
+			return ES_XDP_SPOOFED;
+		conforms = meter_conforms(m, d, now, len);
 		if (conforms < 0) {
 			st->meter_contended++;
 			conforms = 0;
@@ -259,6 +367,10 @@ int edgesteer_xdp(struct xdp_md *ctx)
 		}
 	}
 
+	if (v == ES_XDP_SPOOFED) {	/* counted in bind_check(), not a verdict */
+		st->action[XDP_DROP]++;
+		return XDP_DROP;
+	}
 	switch (v) {
 	case ESOP_V_NOT_ESOP:
 		act = XDP_PASS;

@@ -100,12 +100,35 @@ struct es_xdp_server_key {
  * device stays. tat_ns is GCRA's theoretical arrival time (CLOCK_MONOTONIC),
  * moved only by compare-and-swap; the per-device counters live on the same
  * cache line, which every frame of the device writes anyway.
+ *
+ * The device's source binding lives on that line too (docs/security.md):
+ * learned from its first uplink frame (trust on first use), the source
+ * address of the datagram carrying ESOP (the inner one for GTP-U), and
+ * from its first GTP-U frame on, that TEID. Frames of the device from
+ * elsewhere are dropped before the meter (bind_mismatch). A binding idle
+ * for longer than es_bind_idle_ns moves to the next source heard. One per
+ * device of the table, zeroed (unbound) with the slot when a device is
+ * new to the table: it cannot fill up, and costs no lookup of its own.
+ * bind_seen_ns is the lock: 0 unbound, ES_XDP_BIND_BUSY while a CPU
+ * writes the binding (its frames are let through), else the time of the
+ * last matching frame (coarse: written at most every
+ * ES_XDP_BIND_REFRESH_NS), always moved by compare-and-swap.
  */
+#define ES_XDP_BIND_BUSY	1ull
+#define ES_XDP_BIND_V6		0x1u	/* bind_addr is IPv6 */
+#define ES_XDP_BIND_TEID	0x2u	/* bind_teid is bound */
+#define ES_XDP_BIND_IDLE_NS	(60ull * 1000000000ull)
+#define ES_XDP_BIND_REFRESH_NS	1000000000ull
+
 struct es_xdp_meter {
 	__u64 tat_ns;
 	__u64 packets;		/* frames that conformed */
 	__u64 bytes;		/* their frame bytes */
 	__u64 over_rate;	/* frames that did not (dropped) */
+	__u64 bind_seen_ns;	/* 0, ES_XDP_BIND_BUSY, or the meter's clock */
+	__u32 bind_teid;	/* host order, with ES_XDP_BIND_TEID */
+	__u32 bind_flags;	/* ES_XDP_BIND_V6, ES_XDP_BIND_TEID */
+	__u8 bind_addr[16];	/* network order; IPv4 in [0..3], rest 0 */
 };
 
 /* es_stats[0], per CPU: what every frame got. */
@@ -117,6 +140,10 @@ struct es_xdp_stats {
 	__u64 unknown_control;	/* UNKNOWN_DEVICE handed to the control plane */
 	__u64 meter_full;	/* meter slot out of range (never): let through */
 	__u64 meter_contended;	/* CAS retries ran out: frame dropped */
+	/* source binding (es_xdp_meter, docs/security.md): beside the verdicts */
+	__u64 bind_learned;	/* a device bound on first sight (or its TEID) */
+	__u64 bind_moved;	/* an idle binding moved to a new source */
+	__u64 bind_mismatch;	/* spoofed: dropped before the meter, no verdict */
 };
 
 _Static_assert(ESOP_V__COUNT <= ES_XDP_NVERDICT, "verdict counters too few");
@@ -129,8 +156,8 @@ _Static_assert(__builtin_offsetof(struct es_xdp_device, apps) == 32,
 	       "es_xdp_device.apps moved");
 _Static_assert(sizeof(struct es_xdp_server_key) == 24,
 	       "es_xdp_server_key layout changed");
-_Static_assert(sizeof(struct es_xdp_meter) == 32, "es_xdp_meter layout changed");
-_Static_assert(sizeof(struct es_xdp_stats) == 8 * (16 + 16 + 8 + 4),
+_Static_assert(sizeof(struct es_xdp_meter) == 64, "es_xdp_meter layout changed");
+_Static_assert(sizeof(struct es_xdp_stats) == 8 * (16 + 16 + 8 + 4 + 3),
 	       "es_xdp_stats layout changed");
 
 #endif /* EDGESTEER_ES_ABI_H */

@@ -2,10 +2,13 @@
 #include "ctl_proto.h"
 
 #include <errno.h>
+#include <limits.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 #include <fcntl.h>
 
@@ -84,15 +87,55 @@ int ctl_proto_decode_req(const struct ctl_msg_hdr *h, const char *p, size_t len,
 	return -EINVAL;
 }
 
-int ctl_proto_write(int fd, const void *buf, size_t n)
+uint64_t ctl_proto_now_ms(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (uint64_t)t.tv_sec * 1000 + (uint64_t)t.tv_nsec / 1000000;
+}
+
+uint64_t ctl_proto_deadline_ms(uint64_t start_ms, uint64_t bytes)
+{
+	return start_ms + CTL_DEADLINE_BASE_MS + bytes / CTL_DEADLINE_BYTES_PER_MS;
+}
+
+/*
+ * Waits until @fd is ready for @events or @deadline_ms has passed. With a
+ * deadline the I/O that follows must not block (MSG_DONTWAIT, or a read
+ * of what is there), so no single call can outlive it.
+ */
+static int wait_ready(int fd, short events, uint64_t deadline_ms)
+{
+	for (;;) {
+		uint64_t now = ctl_proto_now_ms(), left;
+		struct pollfd p = { fd, events, 0 };
+		int r;
+
+		if (now >= deadline_ms)
+			return -ETIMEDOUT;
+		left = deadline_ms - now;
+		r = poll(&p, 1, left > INT_MAX ? INT_MAX : (int)left);
+		if (r > 0)
+			return 0;	/* ready, or an error/hangup the I/O reports */
+		if (r < 0 && errno != EINTR)
+			return -errno;
+	}
+}
+
+int ctl_proto_write_by(int fd, const void *buf, size_t n, uint64_t deadline_ms)
 {
 	const char *p = buf;
 
 	while (n) {
-		ssize_t w = send(fd, p, n, MSG_NOSIGNAL);
+		ssize_t w;
+		int rc = deadline_ms ? wait_ready(fd, POLLOUT, deadline_ms) : 0;
 
+		if (rc)
+			return rc;
+		w = send(fd, p, n, MSG_NOSIGNAL | (deadline_ms ? MSG_DONTWAIT : 0));
 		if (w < 0) {
-			if (errno == EINTR)
+			if (errno == EINTR || (deadline_ms && errno == EAGAIN))
 				continue;
 			return -errno;
 		}
@@ -102,15 +145,19 @@ int ctl_proto_write(int fd, const void *buf, size_t n)
 	return 0;
 }
 
-int ctl_proto_read(int fd, void *buf, size_t n)
+int ctl_proto_read_by(int fd, void *buf, size_t n, uint64_t deadline_ms)
 {
 	char *p = buf;
 
 	while (n) {
-		ssize_t r = read(fd, p, n);
+		ssize_t r;
+		int rc = deadline_ms ? wait_ready(fd, POLLIN, deadline_ms) : 0;
 
+		if (rc)
+			return rc;
+		r = deadline_ms ? recv(fd, p, n, MSG_DONTWAIT) : read(fd, p, n);
 		if (r < 0) {
-			if (errno == EINTR)
+			if (errno == EINTR || (deadline_ms && errno == EAGAIN))
 				continue;
 			return -errno;
 		}
@@ -122,16 +169,32 @@ int ctl_proto_read(int fd, void *buf, size_t n)
 	return 0;
 }
 
+int ctl_proto_write(int fd, const void *buf, size_t n)
+{
+	return ctl_proto_write_by(fd, buf, n, 0);
+}
+
+int ctl_proto_read(int fd, void *buf, size_t n)
+{
+	return ctl_proto_read_by(fd, buf, n, 0);
+}
+
+int ctl_proto_send_by(int fd, const struct ctl_msg_hdr *h, const void *a, size_t an,
+		      const void *b, size_t bn, uint64_t deadline_ms)
+{
+	int rc = h ? ctl_proto_write_by(fd, h, sizeof(*h), deadline_ms) : 0;
+
+	if (!rc && an)
+		rc = ctl_proto_write_by(fd, a, an, deadline_ms);
+	if (!rc && bn)
+		rc = ctl_proto_write_by(fd, b, bn, deadline_ms);
+	return rc;
+}
+
 int ctl_proto_send(int fd, const struct ctl_msg_hdr *h, const void *a, size_t an,
 		   const void *b, size_t bn)
 {
-	int rc = h ? ctl_proto_write(fd, h, sizeof(*h)) : 0;
-
-	if (!rc && an)
-		rc = ctl_proto_write(fd, a, an);
-	if (!rc && bn)
-		rc = ctl_proto_write(fd, b, bn);
-	return rc;
+	return ctl_proto_send_by(fd, h, a, an, b, bn, 0);
 }
 
 int ctl_proto_recv_reply(int fd, struct ctl_msg_hdr *h, char **out, size_t *len)
@@ -196,7 +259,8 @@ int ctl_proto_send_hdr_fd(int fd, const struct ctl_msg_hdr *h, int pass_fd)
 	return 0;
 }
 
-int ctl_proto_recv_hdr_fd(int fd, struct ctl_msg_hdr *h, int *got_fd)
+int ctl_proto_recv_hdr_fd(int fd, struct ctl_msg_hdr *h, int *got_fd,
+			  uint64_t deadline_ms)
 {
 	union {
 		char buf[CMSG_SPACE(4 * sizeof(int))];
@@ -211,9 +275,13 @@ int ctl_proto_recv_hdr_fd(int fd, struct ctl_msg_hdr *h, int *got_fd)
 	ssize_t r;
 
 	*got_fd = -1;
-	do
-		r = recvmsg(fd, &msg, MSG_CMSG_CLOEXEC);
-	while (r < 0 && errno == EINTR);
+	do {
+		int rc = deadline_ms ? wait_ready(fd, POLLIN, deadline_ms) : 0;
+
+		if (rc)
+			return rc;
+		r = recvmsg(fd, &msg, MSG_CMSG_CLOEXEC | (deadline_ms ? MSG_DONTWAIT : 0));
+	} while (r < 0 && (errno == EINTR || (deadline_ms && errno == EAGAIN)));
 	if (r < 0)
 		return -errno;
 	if (!r)
@@ -233,7 +301,8 @@ int ctl_proto_recv_hdr_fd(int fd, struct ctl_msg_hdr *h, int *got_fd)
 		}
 	}
 	if ((size_t)r < sizeof(*h)) {
-		int rc = ctl_proto_read(fd, (char *)h + r, sizeof(*h) - (size_t)r);
+		int rc = ctl_proto_read_by(fd, (char *)h + r, sizeof(*h) - (size_t)r,
+					   deadline_ms);
 
 		if (rc) {
 			if (*got_fd >= 0)

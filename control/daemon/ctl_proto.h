@@ -86,9 +86,31 @@ int ctl_proto_decode_req(const struct ctl_msg_hdr *h, const char *p, size_t len,
 int ctl_proto_write(int fd, const void *buf, size_t n);
 int ctl_proto_read(int fd, void *buf, size_t n);
 
+/*
+ * Deadlines (the daemon's side; docs/security.md). The daemon serves one
+ * connection at a time, so a peer that is slow to send its request or to
+ * read its reply must not hold it: a request (header, payload) must have
+ * arrived, and a reply must have been taken, within
+ *   CTL_DEADLINE_BASE_MS + bytes / CTL_DEADLINE_BYTES_PER_MS
+ * milliseconds (2 s for every small request; 18.4 s for a 1 GiB push),
+ * whatever the pace of the bytes. Deadlines are CLOCK_MONOTONIC
+ * milliseconds; 0 means none (plain blocking I/O, the client's side).
+ */
+#define CTL_DEADLINE_BASE_MS		2000u
+#define CTL_DEADLINE_BYTES_PER_MS	65536u	/* 64 MB/s, a UNIX socket does GB/s */
+
+uint64_t ctl_proto_now_ms(void);
+/* The deadline of @bytes to move, counted from @start_ms. */
+uint64_t ctl_proto_deadline_ms(uint64_t start_ms, uint64_t bytes);
+/* As ctl_proto_read/_write, -ETIMEDOUT once @deadline_ms has passed. */
+int ctl_proto_read_by(int fd, void *buf, size_t n, uint64_t deadline_ms);
+int ctl_proto_write_by(int fd, const void *buf, size_t n, uint64_t deadline_ms);
+
 /* Sends header (NULL: sent already) + two payload pieces (either may be empty). */
 int ctl_proto_send(int fd, const struct ctl_msg_hdr *h, const void *a, size_t an,
 		   const void *b, size_t bn);
+int ctl_proto_send_by(int fd, const struct ctl_msg_hdr *h, const void *a, size_t an,
+		      const void *b, size_t bn, uint64_t deadline_ms);
 
 /*
  * The header alone, with @pass_fd (>= 0) riding along as SCM_RIGHTS; then
@@ -97,10 +119,12 @@ int ctl_proto_send(int fd, const struct ctl_msg_hdr *h, const void *a, size_t an
 int ctl_proto_send_hdr_fd(int fd, const struct ctl_msg_hdr *h, int pass_fd);
 
 /*
- * Reads a header and any descriptor sent with it into *@got_fd (-1: none).
- * Returns 0 or -errno (-EPIPE at EOF).
+ * Reads a header and any descriptor sent with it into *@got_fd (-1: none),
+ * by @deadline_ms (0: none). Returns 0 or -errno (-EPIPE at EOF,
+ * -ETIMEDOUT past the deadline).
  */
-int ctl_proto_recv_hdr_fd(int fd, struct ctl_msg_hdr *h, int *got_fd);
+int ctl_proto_recv_hdr_fd(int fd, struct ctl_msg_hdr *h, int *got_fd,
+			  uint64_t deadline_ms);
 
 /*
  * Reads one reply: checks it, mallocs its payload (NUL-terminated, *len

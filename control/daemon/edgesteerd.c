@@ -38,12 +38,11 @@
 #include "ptab_store.h"
 
 #define MAX_STAGES	4
-#define IO_TIMEOUT_S	10
 /* --xdp-afxdp: how long edgesteer-dp may take to attach its program */
 #define XDP_AFXDP_WAIT_S	30
 
 struct daemon_stats {
-	uint64_t requests, bad_requests, refused_peers;
+	uint64_t requests, bad_requests, refused_peers, timed_out;
 	uint64_t pushes, pushes_refused, rollbacks;
 	uint64_t epochs, policy_tables, policy_errors, rebalances;
 	double last_push_ms, last_load_ms, last_stage_ms;
@@ -350,7 +349,9 @@ static void stats_stages(struct daemon *d, FILE *f)
 			print_u64s(f, "drops", (const uint64_t *)xs.reason, ESOP_DROP__COUNT);
 			fputs(", ", f);
 			print_u64s(f, "actions", (const uint64_t *)xs.action, ES_XDP_NACTION);
-			fprintf(f, ", \"no_xsk\": %llu", (unsigned long long)xs.no_xsk);
+			fprintf(f, ", \"no_xsk\": %llu, \"bind_mismatch\": %llu",
+				(unsigned long long)xs.no_xsk,
+				(unsigned long long)xs.bind_mismatch);
 		}
 		fputs(" },\n", f);
 	}
@@ -361,13 +362,16 @@ static void stats_stages(struct daemon *d, FILE *f)
 			up ? "true" : "false");
 		if (up) {
 			fprintf(f, ", \"epoch\": %llu, \"rx\": %llu, \"tx\": %llu, "
-				"\"decisions\": %llu, \"swaps\": %llu, \"refused\": %llu, ",
+				"\"decisions\": %llu, \"swaps\": %llu, \"refused\": %llu, "
+				"\"bind_mismatch\": %llu, \"reply_limited\": %llu, ",
 				(unsigned long long)fs.epoch,
 				(unsigned long long)fs.counters[FP_C_RX],
 				(unsigned long long)fs.counters[FP_C_TX],
 				(unsigned long long)fs.counters[FP_C_DECISION],
 				(unsigned long long)fs.counters[FP_C_SWAPS],
-				(unsigned long long)fs.counters[FP_C_REFUSED]);
+				(unsigned long long)fs.counters[FP_C_REFUSED],
+				(unsigned long long)fs.counters[FP_C_BIND_MISMATCH],
+				(unsigned long long)fs.counters[FP_C_REPLY_LIMITED]);
 			print_u64s(f, "verdicts", fs.verdicts, FP_MSG_NVERDICTS);
 			fputs(", ", f);
 			print_u64s(f, "drops", fs.drops, FP_MSG_NREASONS);
@@ -404,9 +408,9 @@ static void handle_stats(struct daemon *d, struct reply *r)
 		d->policy->name, d->epoch_ms, (unsigned long long)d->st.epochs,
 		(unsigned long long)d->st.policy_tables, (unsigned long long)d->st.policy_errors);
 	fprintf(f, "  \"requests\": { \"total\": %llu, \"malformed\": %llu, "
-		"\"refused_peers\": %llu },\n",
+		"\"refused_peers\": %llu, \"timed_out\": %llu },\n",
 		(unsigned long long)d->st.requests, (unsigned long long)d->st.bad_requests,
-		(unsigned long long)d->st.refused_peers);
+		(unsigned long long)d->st.refused_peers, (unsigned long long)d->st.timed_out);
 	fprintf(f, "  \"pushes\": { \"applied\": %llu, \"refused\": %llu, \"rollbacks\": %llu, "
 		"\"last_ms\": %.3f, \"last_load_ms\": %.3f, \"last_stages_ms\": %.3f },\n",
 		(unsigned long long)d->st.pushes, (unsigned long long)d->st.pushes_refused,
@@ -475,22 +479,27 @@ static int peer_allowed(const struct daemon *d, int fd)
 	return cr.uid == 0 || cr.uid == geteuid() || cr.gid == d->group;
 }
 
+/*
+ * One request and its reply, each by its deadline (ctl_proto.h): a peer
+ * that sends slowly, or nothing, or does not read, holds the daemon (and
+ * its epoch loop) for at most that long, then gets -ETIMEDOUT.
+ */
 static void serve_one(struct daemon *d, int fd)
 {
-	struct timeval tv = { IO_TIMEOUT_S, 0 };
+	uint64_t start = ctl_proto_now_ms(), deadline = ctl_proto_deadline_ms(start, 0);
 	struct reply r = { 0 };
 	struct ctl_msg_hdr h;
 	int rc, passed = -1;
 
-	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
 	d->st.requests++;
 	if (!peer_allowed(d, fd)) {
 		d->st.refused_peers++;
 		reply_text(&r, -EACCES, "not allowed: root, the daemon's user or its group only");
 		goto send;
 	}
-	rc = ctl_proto_recv_hdr_fd(fd, &h, &passed);
+	rc = ctl_proto_recv_hdr_fd(fd, &h, &passed, deadline);
+	if (rc == -ETIMEDOUT)
+		goto timed_out;
 	if (!rc)
 		rc = ctl_proto_check_req(&h);
 	if (!rc && (h.flags & CTL_F_FD) != (passed >= 0 ? CTL_F_FD : 0))
@@ -522,7 +531,9 @@ static void serve_one(struct daemon *d, int fd)
 		d->rx = nb;
 		d->rx_cap = h.len + file_len + 1;
 	}
-	rc = ctl_proto_read(fd, d->rx, h.len);
+	rc = ctl_proto_read_by(fd, d->rx, h.len, ctl_proto_deadline_ms(start, h.len));
+	if (rc == -ETIMEDOUT)
+		goto timed_out;
 	if (rc) {
 		d->st.bad_requests++;
 		say("warning", "request cut short (%s): ignored", strerror(-rc));
@@ -567,12 +578,21 @@ send:;
 	size_t blen = r.buf ? r.len : strlen(r.text);
 
 	ctl_proto_hdr(&rh, CTL_REPLY, 0, r.status, blen);
-	if (ctl_proto_send(fd, &rh, body, blen, NULL, 0))
+	if (ctl_proto_send_by(fd, &rh, body, blen, NULL, 0,
+			      ctl_proto_deadline_ms(ctl_proto_now_ms(), sizeof(rh) + blen)))
 		say("warning", "reply not delivered");
 	free(r.buf);
 out:
 	if (passed >= 0)
 		close(passed);
+	return;
+
+timed_out:
+	d->st.timed_out++;
+	say("warning", "request incomplete at its deadline (%u ms + 1 ms per %u bytes): refused",
+	    CTL_DEADLINE_BASE_MS, CTL_DEADLINE_BYTES_PER_MS);
+	reply_text(&r, -ETIMEDOUT, "request not complete within its deadline: nothing changed");
+	goto send;
 }
 
 /* --- the epoch loop --- */

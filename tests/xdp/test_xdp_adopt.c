@@ -122,6 +122,42 @@ static int lo_up(void)
 	return err ? -errno : 0;
 }
 
+/*
+ * DEV's source binding (in its es_meters slot) forgotten: the loopback
+ * datagrams come from 127.0.0.1, the test-run frames from the fixture
+ * device's address, and a known device moving between them would be
+ * dropped as spoofed (docs/security.md). Through the pins, as a tool would.
+ */
+static int pinned(const char *name)
+{
+	char path[PATH_MAX];
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	fd = bpf_obj_get(path);
+	assert_true(fd >= 0);
+	return fd;
+}
+
+static void forget_binding(void)
+{
+	int cfg = pinned("es_cfg"), meters = pinned("es_meters"), dev;
+	struct es_xdp_device d;
+	struct es_xdp_meter m;
+	struct es_xdp_cfg c;
+	uint32_t zero = 0, id = DEV;
+
+	assert_int_equal(bpf_map_lookup_elem(cfg, &zero, &c), 0);
+	dev = pinned(c.active & ES_XDP_ACTIVE_DEV ? "es_dev1" : "es_dev0");
+	assert_int_equal(bpf_map_lookup_elem(dev, &id, &d), 0);
+	assert_int_equal(bpf_map_lookup_elem(meters, &d.meter, &m), 0);
+	m.bind_seen_ns = 0;	/* unbound */
+	assert_int_equal(bpf_map_update_elem(meters, &d.meter, &m, BPF_EXIST), 0);
+	close(dev);
+	close(meters);
+	close(cfg);
+}
+
 static void send_over_lo(const uint8_t *f, int len)
 {
 	struct sockaddr_in to = { .sin_family = AF_INET, .sin_port = htons(7447),
@@ -131,6 +167,7 @@ static void send_over_lo(const uint8_t *f, int len)
 	uint8_t got[512];
 
 	assert_true(rx >= 0 && tx >= 0);
+	forget_binding();
 	assert_int_equal(bind(rx, (struct sockaddr *)&to, sizeof(to)), 0);
 	assert_int_equal(sendto(tx, f + hdrs, (size_t)(len - hdrs), 0,
 				(struct sockaddr *)&to, sizeof(to)), len - hdrs);
@@ -139,6 +176,7 @@ static void send_over_lo(const uint8_t *f, int len)
 	assert_memory_equal(got, f + hdrs, (size_t)(len - hdrs));
 	close(rx);
 	close(tx);
+	forget_binding();
 }
 
 static void assert_pins_root_only(void)
