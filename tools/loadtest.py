@@ -555,6 +555,16 @@ def d(a, b, *path):
     return b - a
 
 
+def fp_guard(b, a, r):
+    """The fast path's own guards (docs/security.md): a spoofed source is
+    dropped before any verdict; a REQUEST over the device's reply meter gets
+    its verdict but no DECISION."""
+    for k in ("bind_mismatch", "reply_limited"):
+        n = a["fp"].get(k, 0) - b["fp"].get(k, 0)
+        if n:
+            r["fp_dropped"][k] = n
+
+
 def account(b, a):
     """Deltas of every counter between readings @b and @a, and the identity."""
     xv = [a["xdp"]["verdicts"][i] - b["xdp"]["verdicts"][i] for i in range(len(VERD))]
@@ -575,6 +585,11 @@ def account(b, a):
     for v in DROPPING:
         if xv[VERD.index(v)]:
             r["xdp_dropped"][v] = xv[VERD.index(v)]
+    # a source other than the device's bound one: dropped before any verdict
+    # (docs/security.md); es-devsim after trafgen reuses ids from new addresses
+    xbind = a["xdp"].get("bind_mismatch", 0) - b["xdp"].get("bind_mismatch", 0)
+    if xbind:
+        r["xdp_dropped"]["bind_mismatch"] = xbind
     r["xdp_passed"] = xv[0]
     r["xdp_to_fastpath"] = sum(xv[VERD.index(v)] for v in ("REQUEST", "FORWARD", "LOCAL", "RETURN"))
     r["xdp_no_xsk"] = d(b, a, "xdp", "no_xsk")
@@ -594,7 +609,9 @@ def account(b, a):
     if fc["family_mismatch"]:	# FORWARDs to a server of the other IP family
         r["fp_dropped"]["family_mismatch"] = fc["family_mismatch"]
     r["fp_too_big"] = fc["too_big"]	# inside REQUEST/LOCAL: a DECISION that did not fit
-    r["fp_answered"] = fv["REQUEST"] + fv["LOCAL"]	# DECISIONs (TELEMETRY: to the control plane)
+    fp_guard(b, a, r)
+    r["fp_answered"] = (fv["REQUEST"] + fv["LOCAL"]	# DECISIONs (TELEMETRY: to the control plane)
+                        - r["fp_dropped"].get("reply_limited", 0))
     r["fp_forwarded"] = fv["FORWARD"] - fc["family_mismatch"]
     r["fp_returned"] = fv["RETURN"]
     r["fp_decisions"] = fc["decision"]
@@ -632,7 +649,8 @@ def account_fp_alone(b, a):
     for v in ("NOT_ESOP", "UNKNOWN_DEVICE", "OVER_RATE", "UNEXPECTED"):
         if fv[v]:
             r["fp_dropped"][v] = fv[v]
-    r["fp_answered"] = fv["REQUEST"] + fv["LOCAL"]
+    fp_guard(b, a, r)
+    r["fp_answered"] = fv["REQUEST"] + fv["LOCAL"] - r["fp_dropped"].get("reply_limited", 0)
     r["fp_forwarded"] = fv["FORWARD"] - fc["family_mismatch"]
     if fc["family_mismatch"]:
         r["fp_dropped"]["family_mismatch"] = fc["family_mismatch"]

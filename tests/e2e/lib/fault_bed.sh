@@ -115,7 +115,7 @@ fb_kill9() {
 fb_q_start() {
 	cat >"$work/q.py" <<'PY'
 import json, os, socket, struct, subprocess, sys, time
-ctl, sock, dpsock, pins = sys.argv[1:5]
+ctl, sock, dpsock, pins, fpver = sys.argv[1:5] + [int(sys.argv[5])]
 def run(*a):
     return subprocess.run(a, check=True, capture_output=True, text=True).stdout
 def dump(m):
@@ -141,7 +141,7 @@ def dp_epoch():
         s.connect(dpsock)
     except OSError:
         return "down"
-    s.send(struct.pack("=IHHIi", 0x4d435345, 1, 2, 0, 0))
+    s.send(struct.pack("=IHHIi", 0x4d435345, fpver, 2, 0, 0))
     r = s.recv(8192)
     magic, ver, typ, ln, status = struct.unpack_from("=IHHIi", r)
     assert magic == 0x4d435345 and typ == 0x8002 and status == 0, (magic, typ, status)
@@ -180,7 +180,11 @@ for line in sys.stdin:
         out = f"ERR {cmd}: {e!r}".replace("\n", " ")
     print(out, flush=True)
 PY
-	coproc FBQ { "$fb_py" "$work/q.py" "$ctl" "$sock" "$dpsock" "$pins"; }
+	# the control socket's version, as the fast path was built with it
+	local fpver
+	fpver=$(sed -n 's/^#define FP_MSG_VERSION[[:space:]]*\([0-9]*\).*/\1/p' \
+		"$(dirname "${BASH_SOURCE[0]}")/../../../dataplane/fp_msg.h")
+	coproc FBQ { "$fb_py" "$work/q.py" "$ctl" "$sock" "$dpsock" "$pins" "$fpver"; }
 	fb_pids+=("$FBQ_PID")
 	# plain descriptors: bash closes a coprocess's own in pipelines' subshells
 	exec {fbq_w}>&"${FBQ[1]}" {fbq_r}<&"${FBQ[0]}"
