@@ -4,17 +4,36 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
+
+static double now_ms(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)t.tv_sec * 1e3 + (double)t.tv_nsec / 1e6;
+}
 
 int ctl_stages_push(const struct ctl_stage *st, size_t n, const struct ctl_push *next,
 		    char *why, size_t why_len)
+{
+	return ctl_stages_push_timed(st, n, next, why, why_len, NULL);
+}
+
+int ctl_stages_push_timed(const struct ctl_stage *st, size_t n, const struct ctl_push *next,
+			  char *why, size_t why_len, double *ms)
 {
 	char reason[256];
 	size_t i;
 	int rc = 0;
 
 	for (i = 0; i < n; i++) {
+		double t0 = now_ms();
+
 		reason[0] = '\0';
 		rc = st[i].ops->prepare(st[i].ctx, next, reason, sizeof(reason));
+		if (ms)
+			ms[i] = now_ms() - t0;
 		if (rc)
 			break;
 	}
@@ -25,7 +44,12 @@ int ctl_stages_push(const struct ctl_stage *st, size_t n, const struct ctl_push 
 			st[i].ops->abort(st[i].ctx);
 		return rc;
 	}
-	for (i = 0; i < n; i++)
+	for (i = 0; i < n; i++) {
+		double t0 = now_ms();
+
 		st[i].ops->commit(st[i].ctx);
+		if (ms)
+			ms[i] += now_ms() - t0;
+	}
 	return 0;
 }

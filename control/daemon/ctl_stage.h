@@ -60,4 +60,8 @@ struct ctl_stage {
 int ctl_stages_push(const struct ctl_stage *st, size_t n, const struct ctl_push *next,
 		    char *why, size_t why_len);
 
+/* ctl_stages_push, and @ms[i] (n of them): stage i's prepare + commit time. */
+int ctl_stages_push_timed(const struct ctl_stage *st, size_t n, const struct ctl_push *next,
+			  char *why, size_t why_len, double *ms);
+
 #endif /* EDGESTEER_CTL_STAGE_H */
