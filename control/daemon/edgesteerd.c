@@ -153,7 +153,11 @@ static int apply_table(struct daemon *d, struct es_policy *next,
 		snprintf(why, why_len, "out of memory");
 		return -ENOMEM;
 	}
-	rc = ctl_balance(next, d->srv_obs, NULL, picks);
+	/* a delta: only its devices are placed again (what the fast path gets) */
+	rc = delta && d->have_table ? ctl_balance_delta(&d->cur, d->picks, next, delta, d->srv_obs,
+							picks) : -EINVAL;
+	if (rc == -EINVAL)
+		rc = ctl_balance(next, d->srv_obs, NULL, picks);
 	d->st.last_balance_ms = now_ms() - t0;
 	memset(d->st.last_stage_each_ms, 0, sizeof(d->st.last_stage_each_ms));
 	if (!rc)
