@@ -93,7 +93,7 @@ struct fp_dp {
 	pthread_mutex_t wlock;			/* writers (apply, reclaim) only */
 	struct fp_retired retired[RETIRED_MAX];
 	unsigned int nretired;
-	uint64_t swaps, refused;
+	uint64_t swaps, refused, deltas, merges;
 	struct fp_worker *w;			/* cfg.nworkers */
 };
 
@@ -387,6 +387,7 @@ int fp_dp_apply_delta(struct fp_dp *dp, const void *blob, size_t len, int force,
 	tv->base = cur->base;
 	tv->base->refs++;
 	publish_locked(dp, tv);
+	dp->deltas++;
 	pthread_mutex_unlock(&dp->wlock);
 	return 0;
 
@@ -430,6 +431,7 @@ int fp_dp_merge(struct fp_dp *dp, int always)
 	if (tv && tv->base && dp->cur == cur) {
 		fp_view_of_base(&tv->v, nb);
 		publish_locked(dp, tv);
+		dp->merges++;
 	} else {
 		/* no memory, or a newer version came meanwhile: merge it later */
 		if (tv && tv->base)
@@ -489,6 +491,8 @@ void fp_dp_stats(struct fp_dp *dp, struct fp_msg_stats *out)
 	}
 	out->counters[FP_C_SWAPS] = dp->swaps;
 	out->counters[FP_C_REFUSED] = dp->refused;
+	out->counters[FP_C_DELTAS] = dp->deltas;
+	out->counters[FP_C_MERGES] = dp->merges;
 	out->max_devices = dp->cfg.max_devices;
 	out->nports = dp->cfg.nports;
 }

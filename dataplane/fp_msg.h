@@ -64,6 +64,8 @@ enum fp_counter {
 	FP_C_METER_FULL,	/* meter store full: frame let through */
 	FP_C_SWAPS,		/* tables published */
 	FP_C_REFUSED,		/* tables refused */
+	FP_C_DELTAS,		/* of the swaps: deltas folded into an overlay */
+	FP_C_MERGES,		/* of the swaps: overlays merged into a new base */
 	FP_C__COUNT,
 };
 

@@ -13,7 +13,7 @@
 const char *const fp_counter_names[FP_C__COUNT] = {
 	"rx", "tx", "tx_drop", "decision", "to_control", "control_full",
 	"return_no_addr", "addr_evict", "family_mismatch", "too_big",
-	"meter_full", "swaps", "refused",
+	"meter_full", "swaps", "refused", "deltas", "merges",
 };
 
 /* Telemetry callbacks take no context: the one fast path of the process. */

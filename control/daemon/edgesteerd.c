@@ -344,13 +344,16 @@ static void stats_stages(struct daemon *d, FILE *f)
 			up ? "true" : "false");
 		if (up) {
 			fprintf(f, ", \"epoch\": %llu, \"rx\": %llu, \"tx\": %llu, "
-				"\"decisions\": %llu, \"swaps\": %llu, \"refused\": %llu, ",
+				"\"decisions\": %llu, \"swaps\": %llu, \"refused\": %llu, "
+				"\"deltas\": %llu, \"merges\": %llu, ",
 				(unsigned long long)fs.epoch,
 				(unsigned long long)fs.counters[FP_C_RX],
 				(unsigned long long)fs.counters[FP_C_TX],
 				(unsigned long long)fs.counters[FP_C_DECISION],
 				(unsigned long long)fs.counters[FP_C_SWAPS],
-				(unsigned long long)fs.counters[FP_C_REFUSED]);
+				(unsigned long long)fs.counters[FP_C_REFUSED],
+				(unsigned long long)fs.counters[FP_C_DELTAS],
+				(unsigned long long)fs.counters[FP_C_MERGES]);
 			print_u64s(f, "verdicts", fs.verdicts, FP_MSG_NVERDICTS);
 			fputs(", ", f);
 			print_u64s(f, "drops", fs.drops, FP_MSG_NREASONS);

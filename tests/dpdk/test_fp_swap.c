@@ -410,7 +410,8 @@ static void test_deltas(struct fp_client *c, struct fp_dp *dp)
 	}
 	CHECK(fp_client_get_stats(c, &st) == 0 &&
 	      st.counters[FP_C_REFUSED] == st0.counters[FP_C_REFUSED] + 3 &&
-	      st.counters[FP_C_SWAPS] == st0.counters[FP_C_SWAPS] + 61 + 6,
+	      st.counters[FP_C_SWAPS] == st0.counters[FP_C_SWAPS] + 61 + 6 &&
+	      st.counters[FP_C_DELTAS] == 60 && st.counters[FP_C_MERGES] == 6,
 	      "after the deltas: refused %lu swaps %lu",
 	      (unsigned long)(st.counters[FP_C_REFUSED] - st0.counters[FP_C_REFUSED]),
 	      (unsigned long)(st.counters[FP_C_SWAPS] - st0.counters[FP_C_SWAPS]));
