@@ -468,6 +468,13 @@ const struct fp_tbl_hdr *fp_dp_table(struct fp_dp *dp)
 	return tv ? tv->v.front : NULL;
 }
 
+const struct fp_view *fp_dp_view(struct fp_dp *dp)
+{
+	struct fp_tver *tv = __atomic_load_n(&dp->cur, __ATOMIC_ACQUIRE);
+
+	return tv ? &tv->v : NULL;
+}
+
 void fp_dp_stats(struct fp_dp *dp, struct fp_msg_stats *out)
 {
 	_Static_assert(FP_MSG_NVERDICTS == ESOP_V__COUNT, "verdict count");

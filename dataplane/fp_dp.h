@@ -18,6 +18,7 @@
 
 #include "fp_msg.h"
 #include "fp_table.h"
+#include "fp_view.h"
 
 #define FP_BURST_MAX	32
 #define FP_MAX_PORTS	16
@@ -104,6 +105,8 @@ uint64_t fp_dp_epoch(struct fp_dp *dp);	/* 0 when no table */
  * view with an overlay, the overlay's layout.
  */
 const struct fp_tbl_hdr *fp_dp_table(struct fp_dp *dp);
+/* The version in force as a view (base, overlay), same caveat; NULL: none. */
+const struct fp_view *fp_dp_view(struct fp_dp *dp);
 void fp_dp_stats(struct fp_dp *dp, struct fp_msg_stats *out);
 
 struct fp_dev_info {
