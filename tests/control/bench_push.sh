@@ -39,6 +39,7 @@ cleanup() {
 	rm -rf "$pins" "$dir" "/var/run/dpdk/$ns"
 }
 trap cleanup EXIT
+trap 'exit 143' TERM INT	# meson's timeout: clean up too
 fail() {
 	echo "error: $*" >&2
 	echo "--- edgesteerd log:" >&2; cat "$dir/log" >&2 || true
