@@ -57,13 +57,16 @@ int ctl_stages_push_timed(const struct ctl_stage *st, size_t n, const struct ctl
 	}
 	/*
 	 * The prepares are independent (each builds its own next version from
-	 * the same read-only table): they run at once, so the fast path's
-	 * compile, the XDP map updates and the table file's fsync overlap.
-	 * A stage without a thread of its own runs on this one.
+	 * the same read-only table): for a whole table they run at once, so
+	 * the fast path's compile, the XDP map updates and the table file's
+	 * fsync overlap. A delta's are a few ms each: on a busy machine a
+	 * thread's start and wake-up would cost more than they save, so they
+	 * run in turn on this thread, as does a stage whose thread cannot start.
 	 */
 	for (i = 0; i < n; i++) {
 		p[i] = (struct prep){ .st = &st[i], .next = next };
-		p[i].threaded = i > 0 && !pthread_create(&p[i].thr, NULL, prep_run, &p[i]);
+		p[i].threaded = i > 0 && !next->delta &&
+				!pthread_create(&p[i].thr, NULL, prep_run, &p[i]);
 	}
 	for (i = 0; i < n; i++) {
 		if (i == 0 || !p[i].threaded)

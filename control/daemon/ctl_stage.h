@@ -11,7 +11,8 @@
  *                  swap that cannot fail for a reason the table caused.
  *   abort()        drop what prepare built; the old table stays.
  *
- * The prepares run at once (a thread per stage): they only read `next`.
+ * The prepares of a whole table run at once (a thread per stage): they
+ * only read `next`; a delta's run in turn.
  * If any prepare fails, every stage that prepared is aborted and none
  * changes; the commits then run in order. `next` and its arrays are only valid during prepare: a stage
  * copies or compiles what it keeps.
@@ -54,7 +55,7 @@ struct ctl_stage {
 };
 
 /*
- * Prepares every stage (concurrently), then commits them all in order; when
+ * Prepares every stage (concurrently for a whole table), then commits them all in order; when
  * a prepare fails, aborts the prepared ones and returns the -errno of the
  * first failed stage (in order) with "STAGE: reason" in @why.
  */
