@@ -11,10 +11,8 @@
  *                  swap that cannot fail for a reason the table caused.
  *   abort()        drop what prepare built; the old table stays.
  *
- * The prepares of a whole table run at once (a thread per stage): they
- * only read `next`; a delta's run in turn.
- * If any prepare fails, every stage that prepared is aborted and none
- * changes; the commits then run in order. `next` and its arrays are only valid during prepare: a stage
+ * If any prepare fails, every stage already prepared is aborted and none
+ * changes. `next` and its arrays are only valid during prepare: a stage
  * copies or compiles what it keeps.
  */
 #ifndef EDGESTEER_CTL_STAGE_H
@@ -55,9 +53,9 @@ struct ctl_stage {
 };
 
 /*
- * Prepares every stage (concurrently for a whole table), then commits them all in order; when
- * a prepare fails, aborts the prepared ones and returns the -errno of the
- * first failed stage (in order) with "STAGE: reason" in @why.
+ * Prepares every stage in order, then commits them all; on the first
+ * failed prepare aborts the prepared ones and returns its -errno with
+ * "STAGE: reason" in @why.
  */
 int ctl_stages_push(const struct ctl_stage *st, size_t n, const struct ctl_push *next,
 		    char *why, size_t why_len);

@@ -68,13 +68,12 @@ static void test_two_phase(void **state)
 	char why[128];
 
 	(void)state;
-	/* the second stage refuses: the others (prepared at once) are aborted */
+	/* the second stage refuses: the first is aborted, the third never asked */
 	b.fail = 1;
 	assert_int_equal(ctl_stages_push(st, 3, &push, why, sizeof(why)), -ENOSPC);
 	assert_string_equal(why, "epoch: no room for epoch 8");
 	assert_int_equal(a.aborts, 1);
-	assert_int_equal(b.aborts, 0);
-	assert_int_equal(c.aborts, c.prepares);
+	assert_int_equal(c.prepares, 0);
 	assert_int_equal(a.commits + b.commits + c.commits, 0);
 	assert_int_equal(a.serving, 7);
 	assert_int_equal(b.serving, 7);
