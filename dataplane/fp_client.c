@@ -2,17 +2,70 @@
 #include "fp_client.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "fp_delta.h"
 #include "fp_table.h"
 
 struct fp_client {
-	int fd;
+	int fd;			/* -1 once a deadline passed: the reply may still come */
+	unsigned int timeout_ms;
+	char err[128];
 };
+
+static const char *type_name(uint16_t type)
+{
+	switch (type) {
+	case FP_MSG_PUSH_TABLE: return "PUSH_TABLE";
+	case FP_MSG_PUSH_DELTA: return "PUSH_DELTA";
+	case FP_MSG_GET_STATS: return "GET_STATS";
+	case FP_MSG_GET_TELEMETRY: return "GET_TELEMETRY";
+	default: return "a request";
+	}
+}
+
+static int set_deadlines(int fd, unsigned int ms)
+{
+	struct timeval tv = { (time_t)(ms / 1000), (suseconds_t)(ms % 1000) * 1000 };
+
+	if (setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)) ||
+	    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)))
+		return -errno;
+	return 0;
+}
+
+int fp_client_set_timeout(struct fp_client *c, unsigned int ms)
+{
+	if (!ms)
+		return -EINVAL;
+	c->timeout_ms = ms;
+	return c->fd < 0 ? 0 : set_deadlines(c->fd, ms);
+}
+
+const char *fp_client_error(const struct fp_client *c)
+{
+	return c->err;
+}
+
+/*
+ * A deadline passed (EAGAIN from a socket with SO_SNDTIMEO/SO_RCVTIMEO):
+ * says what timed out and closes the connection, whose next reply would
+ * otherwise answer the wrong request.
+ */
+static int timed_out(struct fp_client *c, const char *what, uint16_t type)
+{
+	snprintf(c->err, sizeof(c->err), "edgesteer-dp did not %s %s within %u ms", what,
+		 type_name(type), c->timeout_ms);
+	close(c->fd);
+	c->fd = -1;
+	return -ETIMEDOUT;
+}
 
 int fp_client_connect(const char *path, struct fp_client **out)
 {
@@ -26,13 +79,18 @@ int fp_client_connect(const char *path, struct fp_client **out)
 	c = calloc(1, sizeof(*c));
 	if (!c)
 		return -ENOMEM;
+	c->timeout_ms = FP_CLIENT_TIMEOUT_MS;
 	c->fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
 	if (c->fd < 0) {
 		err = -errno;
 		goto err_free;
 	}
+	/* connect too: a listener whose backlog is full would block it */
+	err = set_deadlines(c->fd, c->timeout_ms);
+	if (err)
+		goto err_close;
 	if (connect(c->fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
-		err = -errno;
+		err = errno == EAGAIN || errno == EINPROGRESS ? -ETIMEDOUT : -errno;
 		goto err_close;
 	}
 	*out = c;
@@ -49,12 +107,14 @@ void fp_client_close(struct fp_client *c)
 {
 	if (!c)
 		return;
-	close(c->fd);
+	if (c->fd >= 0)
+		close(c->fd);
 	free(c);
 }
 
 static int send_msg(struct fp_client *c, const void *msg, size_t len, int fd)
 {
+	const struct fp_msg_hdr *h = msg;
 	struct iovec iov = { .iov_base = (void *)msg, .iov_len = len };
 	union {
 		char buf[CMSG_SPACE(sizeof(int))];
@@ -74,8 +134,13 @@ static int send_msg(struct fp_client *c, const void *msg, size_t len, int fd)
 		cm->cmsg_len = CMSG_LEN(sizeof(int));
 		memcpy(CMSG_DATA(cm), &fd, sizeof(int));
 	}
-	if (sendmsg(c->fd, &mh, MSG_NOSIGNAL) != (ssize_t)len)
+	if (c->fd < 0)
+		return -ENOTCONN;
+	if (sendmsg(c->fd, &mh, MSG_NOSIGNAL) != (ssize_t)len) {
+		if (errno == EAGAIN)
+			return timed_out(c, "take", len >= sizeof(*h) ? h->type : 0);
 		return -errno ? -errno : -EIO;
+	}
 	return 0;
 }
 
@@ -84,11 +149,17 @@ static int recv_reply(struct fp_client *c, uint16_t want, void *buf, size_t cap,
 		      int32_t *status, uint16_t *type)
 {
 	struct fp_msg_hdr *h = buf;
-	ssize_t n = recv(c->fd, buf, cap, 0);
+	ssize_t n = c->fd < 0 ? -1 : recv(c->fd, buf, cap, 0);
 	int err;
 
+	if (c->fd < 0)
+		return -ENOTCONN;
+	if (n < 0 && errno == EAGAIN)
+		return timed_out(c, "answer", want);
 	if (n < 0)
 		return -errno;
+	if (n == 0)
+		return -ECONNRESET;	/* it closed the connection */
 	err = fp_msg_check(h, (uint32_t)n);
 	if (err)
 		return err;
@@ -112,14 +183,14 @@ int fp_client_send_raw(struct fp_client *c, const void *msg, size_t len, int fd,
 	return err < 0 ? err : 0;
 }
 
-int fp_client_push_fd(struct fp_client *c, int memfd, size_t len, int force,
-		      struct fp_msg_push_reply *reply)
+static int push(struct fp_client *c, uint16_t type, int memfd, size_t len, int force,
+		struct fp_msg_push_reply *reply)
 {
 	struct {
 		struct fp_msg_hdr h;
 		struct fp_msg_push p;
 	} req = {
-		{ FP_MSG_MAGIC, FP_MSG_VERSION, FP_MSG_PUSH_TABLE, sizeof(req.p), 0 },
+		{ FP_MSG_MAGIC, FP_MSG_VERSION, type, sizeof(req.p), 0 },
 		{ len, force ? 1 : 0, 0 },
 	};
 	struct {
@@ -132,7 +203,9 @@ int fp_client_push_fd(struct fp_client *c, int memfd, size_t len, int force,
 	if (n)
 		return n;
 	memset(&rep, 0, sizeof(rep));
-	n = recv_reply(c, FP_MSG_PUSH_TABLE, &rep, sizeof(rep), &status, NULL);
+	if (reply)
+		memset(reply, 0, sizeof(*reply));
+	n = recv_reply(c, type, &rep, sizeof(rep), &status, NULL);
 	if (n < 0)
 		return n;
 	if (reply) {
@@ -140,6 +213,18 @@ int fp_client_push_fd(struct fp_client *c, int memfd, size_t len, int force,
 		reply->why[sizeof(reply->why) - 1] = 0;
 	}
 	return status;
+}
+
+int fp_client_push_fd(struct fp_client *c, int memfd, size_t len, int force,
+		      struct fp_msg_push_reply *reply)
+{
+	return push(c, FP_MSG_PUSH_TABLE, memfd, len, force, reply);
+}
+
+int fp_client_push_delta_fd(struct fp_client *c, int memfd, size_t len, int force,
+			    struct fp_msg_push_reply *reply)
+{
+	return push(c, FP_MSG_PUSH_DELTA, memfd, len, force, reply);
 }
 
 int fp_client_push_policy(struct fp_client *c, const struct es_policy *p,

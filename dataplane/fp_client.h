@@ -14,9 +14,25 @@
 
 struct fp_client;
 
+/*
+ * Every send and every wait for a reply (and the connect) has a deadline:
+ * a stalled edgesteer-dp must not hang the control plane. Past it a call
+ * returns -ETIMEDOUT, fp_client_error() says what timed out ("edgesteer-dp
+ * did not answer PUSH_TABLE within 5000 ms"), and the connection is closed
+ * (a late reply would answer the wrong request): later calls return
+ * -ENOTCONN until the caller connects again.
+ */
+#define FP_CLIENT_TIMEOUT_MS	5000u
+
 /* Connects to edgesteer-dp's socket at @path. 0 or -errno. */
 int fp_client_connect(const char *path, struct fp_client **out);
 void fp_client_close(struct fp_client *c);
+
+/* Changes the deadline (ms > 0) of each send and each reply. 0 or -errno. */
+int fp_client_set_timeout(struct fp_client *c, unsigned int ms);
+
+/* What went wrong last, when a deadline passed; "" otherwise. */
+const char *fp_client_error(const struct fp_client *c);
 
 /*
  * Sends a compiled table (a sealed memfd of @len bytes) and waits for the
@@ -25,6 +41,14 @@ void fp_client_close(struct fp_client *c);
  */
 int fp_client_push_fd(struct fp_client *c, int memfd, size_t len, int force,
 		      struct fp_msg_push_reply *reply);
+
+/*
+ * Sends a compiled delta (fp_delta_build_memfd) against the version in
+ * force; as fp_client_push_fd. -EXDEV: the fast path has another version
+ * than the delta's base (push the whole table).
+ */
+int fp_client_push_delta_fd(struct fp_client *c, int memfd, size_t len, int force,
+			    struct fp_msg_push_reply *reply);
 
 /* fp_table_build_memfd + fp_client_push_fd. */
 int fp_client_push_policy(struct fp_client *c, const struct es_policy *p,

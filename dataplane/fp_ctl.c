@@ -53,8 +53,11 @@ static void reply(int fd, uint16_t type, int32_t status, const void *p, uint32_t
 	(void)send(fd, buf, sizeof(h) + len, MSG_NOSIGNAL | MSG_DONTWAIT);
 }
 
-/* Maps, validates and publishes the memfd of a push. 0 or -errno. */
-static int push_table(struct fp_ctl *c, int mfd, const struct fp_msg_push *req,
+/*
+ * Maps, validates and publishes the memfd of a push (@delta: of a delta,
+ * folded into a new overlay and unmapped). 0 or -errno.
+ */
+static int push_table(struct fp_ctl *c, int mfd, int delta, const struct fp_msg_push *req,
 		      struct fp_msg_push_reply *r)
 {
 	const char *why = NULL;
@@ -84,9 +87,12 @@ static int push_table(struct fp_ctl *c, int mfd, const struct fp_msg_push *req,
 		why = "mmap of the memfd failed";
 		goto out;
 	}
-	err = fp_dp_apply(c->dp, map, req->blob_bytes, req->force, fp_ctl_unmap,
-			  (void *)(uintptr_t)st.st_size, &why);
-	if (err)
+	if (delta)
+		err = fp_dp_apply_delta(c->dp, map, req->blob_bytes, req->force, &why);
+	else
+		err = fp_dp_apply(c->dp, map, req->blob_bytes, req->force, fp_ctl_unmap,
+				  (void *)(uintptr_t)st.st_size, &why);
+	if (err || delta)
 		munmap(map, (size_t)st.st_size);
 	goto done;
 out:
@@ -145,7 +151,8 @@ static int serve(struct fp_ctl *c, int fd)
 	if (err)
 		goto err_reply;
 	switch (h->type) {
-	case FP_MSG_PUSH_TABLE: {
+	case FP_MSG_PUSH_TABLE:
+	case FP_MSG_PUSH_DELTA: {
 		struct fp_msg_push req;
 		struct fp_msg_push_reply r;
 
@@ -155,9 +162,12 @@ static int serve(struct fp_ctl *c, int fd)
 			goto err_reply;
 		}
 		memcpy(&req, buf + sizeof(*h), sizeof(req));
-		err = push_table(c, mfd, &req, &r);
+		err = push_table(c, mfd, h->type == FP_MSG_PUSH_DELTA, &req, &r);
 		close(mfd);
-		reply(fd, FP_MSG_PUSH_TABLE | FP_MSG_REPLY, err, &r, sizeof(r));
+		reply(fd, h->type | FP_MSG_REPLY, err, &r, sizeof(r));
+		/* after the reply: the sender does not wait for a merge */
+		if (!err && h->type == FP_MSG_PUSH_DELTA)
+			fp_dp_merge(c->dp, 0);
 		return 0;
 	}
 	case FP_MSG_GET_STATS: {

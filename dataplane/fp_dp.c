@@ -22,15 +22,23 @@
 #include "fp_bind.h"
 #include "fp_meter.h"
 #include "fp_mon.h"
+#include "fp_view.h"
 
 #define RETIRED_MAX	16
 
-/* One published version and how to give it back. */
-struct fp_tver {
-	const struct fp_tbl_hdr *t;
+/* A base table or an overlay, shared by the versions that use it. */
+struct fp_part {
+	const void *blob;
 	size_t len;
 	fp_release_fn release;
 	void *ctx;
+	unsigned int refs;		/* versions (and a merge) holding it; wlock */
+};
+
+/* One published version: the view the workers read, and its parts. */
+struct fp_tver {
+	struct fp_view v;
+	struct fp_part *base, *ovl;
 };
 
 struct fp_retired {
@@ -91,7 +99,7 @@ struct fp_dp {
 	pthread_mutex_t wlock;			/* writers (apply, reclaim) only */
 	struct fp_retired retired[RETIRED_MAX];
 	unsigned int nretired;
-	uint64_t swaps, refused;
+	uint64_t swaps, refused, deltas, merges;
 	struct fp_worker *w;			/* cfg.nworkers */
 };
 
@@ -186,12 +194,30 @@ err_free:
 	return err;
 }
 
+static void part_put(struct fp_part *p)
+{
+	if (!p || --p->refs)
+		return;
+	if (p->release)
+		p->release(p->ctx, p->blob, p->len);
+	free(p);
+}
+
+static struct fp_part *part_new(const void *blob, size_t len, fp_release_fn release, void *ctx)
+{
+	struct fp_part *p = malloc(sizeof(*p));
+
+	if (p)
+		*p = (struct fp_part){ blob, len, release, ctx, 1 };
+	return p;
+}
+
 static void release_tver(struct fp_tver *tv)
 {
 	if (!tv)
 		return;
-	if (tv->release)
-		tv->release(tv->ctx, tv->t, tv->len);
+	part_put(tv->base);
+	part_put(tv->ovl);
 	free(tv);
 }
 
@@ -279,36 +305,14 @@ void fp_dp_reclaim(struct fp_dp *dp)
 	pthread_mutex_unlock(&dp->wlock);
 }
 
-int fp_dp_apply(struct fp_dp *dp, const void *blob, size_t len, int force,
-		fp_release_fn release, void *ctx, const char **why)
+/* Publishes @tv and retires the version it replaces. Holds wlock. */
+static void publish_locked(struct fp_dp *dp, struct fp_tver *tv)
 {
-	struct fp_table_limits lim = {
-		.max_devices = dp->cfg.max_devices,
-		.nports = dp->cfg.nports,
-	};
-	const struct fp_tbl_hdr *t = blob;
-	struct fp_tver *tv, *old;
-	int err = fp_table_validate(blob, len, &lim, why);
+	struct fp_tver *old;
 
-	pthread_mutex_lock(&dp->wlock);
-	if (!err && dp->cur && t->epoch < dp->cur->t->epoch && !force) {
-		err = -ESTALE;
-		if (why)
-			*why = "header.epoch: older than the table in force";
-	}
-	if (err)
-		goto err_refuse;
 	/* no room for one more retired version: wait for the oldest grace period */
 	if (dp->nretired == RETIRED_MAX)
 		reclaim_locked(dp, 1);
-	err = -ENOMEM;
-	tv = malloc(sizeof(*tv));
-	if (!tv)
-		goto err_refuse;
-	tv->t = t;
-	tv->len = len;
-	tv->release = release;
-	tv->ctx = ctx;
 	old = __atomic_exchange_n(&dp->cur, tv, __ATOMIC_ACQ_REL);
 	dp->swaps++;
 	if (old) {
@@ -317,6 +321,38 @@ int fp_dp_apply(struct fp_dp *dp, const void *blob, size_t len, int force,
 		dp->nretired++;
 	}
 	reclaim_locked(dp, 0);
+}
+
+int fp_dp_apply(struct fp_dp *dp, const void *blob, size_t len, int force,
+		fp_release_fn release, void *ctx, const char **why)
+{
+	struct fp_table_limits lim = {
+		.max_devices = dp->cfg.max_devices,
+		.nports = dp->cfg.nports,
+	};
+	const struct fp_tbl_hdr *t = blob;
+	struct fp_tver *tv;
+	int err = fp_table_validate(blob, len, &lim, why);
+
+	pthread_mutex_lock(&dp->wlock);
+	if (!err && dp->cur && t->epoch < dp->cur->v.front->epoch && !force) {
+		err = -ESTALE;
+		if (why)
+			*why = "header.epoch: older than the table in force";
+	}
+	if (err)
+		goto err_refuse;
+	err = -ENOMEM;
+	tv = calloc(1, sizeof(*tv));
+	if (!tv)
+		goto err_refuse;
+	tv->base = part_new(blob, len, release, ctx);
+	if (!tv->base) {
+		free(tv);
+		goto err_refuse;
+	}
+	fp_view_of_base(&tv->v, t);
+	publish_locked(dp, tv);
 	pthread_mutex_unlock(&dp->wlock);
 	return 0;
 
@@ -324,6 +360,118 @@ err_refuse:
 	dp->refused++;
 	pthread_mutex_unlock(&dp->wlock);
 	return err;
+}
+
+static void release_ovl(void *ctx, const void *blob, size_t len)
+{
+	(void)ctx;
+	(void)len;
+	fp_view_ovl_free(blob);
+}
+
+static void release_merged(void *ctx, const void *blob, size_t len)
+{
+	(void)ctx;
+	fp_view_base_free(blob, len);
+}
+
+int fp_dp_apply_delta(struct fp_dp *dp, const void *blob, size_t len, int force,
+		      const char **why)
+{
+	struct fp_table_limits lim = {
+		.max_devices = dp->cfg.max_devices,
+		.nports = dp->cfg.nports,
+	};
+	const struct fp_tbl_hdr *ovl = NULL;
+	struct fp_tver *tv = NULL, *cur;
+	int err;
+
+	pthread_mutex_lock(&dp->wlock);
+	cur = dp->cur;
+	err = -EXDEV;
+	if (why)
+		*why = "delta.base_epoch: no table in force to apply it to";
+	if (!cur)
+		goto err_refuse;
+	/* as strict as a table: checked whole before anything is built */
+	err = fp_delta_validate(blob, len, &lim, fp_table_servers(cur->v.base),
+				cur->v.base->nservers, why);
+	if (err)
+		goto err_refuse;
+	err = -ENOMEM;
+	tv = calloc(1, sizeof(*tv));
+	if (!tv)
+		goto err_refuse;
+	err = fp_view_fold(&cur->v, blob, force, dp->cfg.max_devices, &ovl, &tv->v, why);
+	if (err)
+		goto err_refuse;
+	tv->ovl = part_new(ovl, 0, release_ovl, NULL);
+	if (!tv->ovl) {
+		fp_view_ovl_free(ovl);
+		err = -ENOMEM;
+		goto err_refuse;
+	}
+	tv->base = cur->base;
+	tv->base->refs++;
+	publish_locked(dp, tv);
+	dp->deltas++;
+	pthread_mutex_unlock(&dp->wlock);
+	return 0;
+
+err_refuse:
+	free(tv);
+	dp->refused++;
+	pthread_mutex_unlock(&dp->wlock);
+	return err;
+}
+
+int fp_dp_merge(struct fp_dp *dp, int always)
+{
+	const struct fp_tbl_hdr *nb;
+	struct fp_tver *cur, *tv;
+	struct fp_view v;
+	struct fp_part *base, *ovl;
+	size_t len;
+	int err;
+
+	pthread_mutex_lock(&dp->wlock);
+	cur = dp->cur;
+	if (!cur || !cur->ovl || (!always && cur->v.ovl_entries < FP_OVL_MERGE_AT)) {
+		pthread_mutex_unlock(&dp->wlock);
+		return 0;
+	}
+	/* held while the lock is not: the merge reads them */
+	v = cur->v;
+	base = cur->base;
+	ovl = cur->ovl;
+	base->refs++;
+	ovl->refs++;
+	pthread_mutex_unlock(&dp->wlock);
+
+	/* the long part, off the lock: workers keep judging by cur meanwhile */
+	err = fp_view_merge(&v, &nb, &len);
+
+	pthread_mutex_lock(&dp->wlock);
+	tv = err ? NULL : calloc(1, sizeof(*tv));
+	if (tv)
+		tv->base = part_new(nb, len, release_merged, NULL);
+	if (tv && tv->base && dp->cur == cur) {
+		fp_view_of_base(&tv->v, nb);
+		publish_locked(dp, tv);
+		dp->merges++;
+	} else {
+		/* no memory, or a newer version came meanwhile: merge it later */
+		if (tv && tv->base)
+			part_put(tv->base);
+		else if (!err)
+			fp_view_base_free(nb, len);
+		free(tv);
+		err = err ? err : dp->cur == cur ? -ENOMEM : -EAGAIN;
+	}
+	part_put(base);
+	part_put(ovl);
+	pthread_mutex_unlock(&dp->wlock);
+	return err ? err : 1;
 }
 
 void fp_dp_note_refused(struct fp_dp *dp)
@@ -337,14 +485,21 @@ uint64_t fp_dp_epoch(struct fp_dp *dp)
 {
 	struct fp_tver *tv = __atomic_load_n(&dp->cur, __ATOMIC_ACQUIRE);
 
-	return tv ? tv->t->epoch : 0;
+	return tv ? tv->v.front->epoch : 0;
 }
 
 const struct fp_tbl_hdr *fp_dp_table(struct fp_dp *dp)
 {
 	struct fp_tver *tv = __atomic_load_n(&dp->cur, __ATOMIC_ACQUIRE);
 
-	return tv ? tv->t : NULL;
+	return tv ? tv->v.front : NULL;
+}
+
+const struct fp_view *fp_dp_view(struct fp_dp *dp)
+{
+	struct fp_tver *tv = __atomic_load_n(&dp->cur, __ATOMIC_ACQUIRE);
+
+	return tv ? &tv->v : NULL;
 }
 
 void fp_dp_stats(struct fp_dp *dp, struct fp_msg_stats *out)
@@ -370,6 +525,8 @@ void fp_dp_stats(struct fp_dp *dp, struct fp_msg_stats *out)
 	}
 	out->counters[FP_C_SWAPS] = dp->swaps;
 	out->counters[FP_C_REFUSED] = dp->refused;
+	out->counters[FP_C_DELTAS] = dp->deltas;
+	out->counters[FP_C_MERGES] = dp->merges;
 	out->max_devices = dp->cfg.max_devices;
 	out->nports = dp->cfg.nports;
 }
@@ -423,8 +580,9 @@ static int addr_find(struct fp_dp *dp, uint32_t id, struct fp_addr *out)
 
 int fp_dp_device(struct fp_dp *dp, uint32_t id, struct fp_dev_info *out)
 {
-	const struct fp_tbl_hdr *t = fp_dp_table(dp);
-	const struct fp_tbl_slot *s = t ? fp_table_device(t, id) : NULL;
+	struct fp_tver *tv = __atomic_load_n(&dp->cur, __ATOMIC_ACQUIRE);
+	const struct fp_tbl_hdr *from;
+	const struct fp_tbl_slot *s = tv ? fp_view_device(&tv->v, id, &from) : NULL;
 	struct fp_addr a;
 
 	memset(out, 0, sizeof(*out));
@@ -894,7 +1052,7 @@ unsigned int fp_dp_poll(struct fp_dp *dp, unsigned int wi)
 	w->st.c[FP_C_RX] += n;
 	/* one version and one clock reading for the whole burst */
 	tv = __atomic_load_n(&dp->cur, __ATOMIC_ACQUIRE);
-	t = tv ? tv->t : NULL;
+	t = tv ? tv->v.front : NULL;
 	now = rte_rdtsc();
 	w->now = now;
 
@@ -920,7 +1078,7 @@ unsigned int fp_dp_poll(struct fp_dp *dp, unsigned int wi)
 	}
 	/* pass 2: the lookups of the whole burst, misses overlapped */
 	if (nq)
-		fp_table_lookup_burst(t, ids, apps, nq, qslot, qapp);
+		fp_view_lookup_burst(&tv->v, ids, apps, nq, qslot, qapp);
 	for (i = 0; i < n; i++) {
 		slot[i] = NULL;
 		app[i] = NULL;

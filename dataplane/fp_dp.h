@@ -18,6 +18,7 @@
 
 #include "fp_msg.h"
 #include "fp_table.h"
+#include "fp_view.h"
 
 #define FP_BURST_MAX	32
 #define FP_MAX_PORTS	16
@@ -76,14 +77,38 @@ void fp_dp_worker_offline(struct fp_dp *dp, unsigned int w);
  */
 int fp_dp_apply(struct fp_dp *dp, const void *blob, size_t len, int force,
 		fp_release_fn release, void *ctx, const char **why);
+/*
+ * Validates the delta @blob (fp_delta.h) against the version in force and
+ * publishes the view it makes (fp_view.h): the same base, a new overlay.
+ * The delta is copied: the caller keeps @blob. On failure nothing changes
+ * (*why names the rule): the errors of fp_delta_validate and
+ * fp_view_fold, -EXDEV when it was made for another version.
+ */
+int fp_dp_apply_delta(struct fp_dp *dp, const void *blob, size_t len, int force,
+		      const char **why);
+/*
+ * Folds the overlay in force into a new base and publishes it, when it
+ * has FP_OVL_MERGE_AT entries or more (or has any, with @always). Slow
+ * (a whole table is built): the control thread calls it after replying,
+ * never a worker; frames keep being judged by the version in force
+ * meanwhile. 1 when merged, 0 when there was nothing to do, -EAGAIN when
+ * another version was published meanwhile (try again), or -ENOMEM.
+ */
+int fp_dp_merge(struct fp_dp *dp, int always);
 /* Counts a table refused before it reached fp_dp_apply (bad fd, bad size). */
 void fp_dp_note_refused(struct fp_dp *dp);
 /* Releases versions whose grace period is over (the control thread calls it). */
 void fp_dp_reclaim(struct fp_dp *dp);
 
 uint64_t fp_dp_epoch(struct fp_dp *dp);	/* 0 when no table */
-/* The table in force, for the control thread only (may be freed by the next apply). */
+/*
+ * The table in force, for the control thread only (may be freed by the
+ * next apply): its header says epoch, servers, unknown action and, for a
+ * view with an overlay, the overlay's layout.
+ */
 const struct fp_tbl_hdr *fp_dp_table(struct fp_dp *dp);
+/* The version in force as a view (base, overlay), same caveat; NULL: none. */
+const struct fp_view *fp_dp_view(struct fp_dp *dp);
 void fp_dp_stats(struct fp_dp *dp, struct fp_msg_stats *out);
 
 struct fp_dev_info {

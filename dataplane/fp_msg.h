@@ -4,7 +4,8 @@
  * a SOCK_SEQPACKET UNIX socket, one message per packet, each
  *   struct fp_msg_hdr | payload[len]
  * A table push carries the sealed memfd of a compiled table
- * (fp_table_build_memfd) as SCM_RIGHTS ancillary data. Every request gets one
+ * (fp_table_build_memfd) as SCM_RIGHTS ancillary data, a delta push that of
+ * a compiled delta (fp_delta_build_memfd). Every request gets one
  * reply of type (request | FP_MSG_REPLY) whose status is 0 or -errno; a
  * malformed request (bad magic, version, type, length, missing fd) gets an
  * FP_MSG_ERROR reply and changes nothing. Host order: both ends share a host.
@@ -24,6 +25,7 @@ enum fp_msg_type {
 	FP_MSG_PUSH_TABLE = 1,	/* payload fp_msg_push + fd; reply fp_msg_push_reply */
 	FP_MSG_GET_STATS = 2,	/* no payload; reply fp_msg_stats */
 	FP_MSG_GET_TELEMETRY = 3, /* no payload; reply fp_msg_telem_rec[] */
+	FP_MSG_PUSH_DELTA = 4,	/* payload fp_msg_push + fd of a delta (fp_delta.h); reply fp_msg_push_reply */
 	FP_MSG_GET_MONITOR = 16, /* payload fp_msg_mon_req; reply fp_msg_mon_reply + recs */
 	FP_MSG_ERROR = 0x7fff,	/* reply to a request that could not be read */
 };
@@ -37,15 +39,15 @@ struct fp_msg_hdr {
 };
 
 struct fp_msg_push {
-	uint64_t blob_bytes;	/* the table's length inside the memfd */
+	uint64_t blob_bytes;	/* the table's (delta's) length inside the memfd */
 	uint32_t force;		/* accept an epoch older than the one in force */
 	uint32_t pad;
 };
 
 struct fp_msg_push_reply {
 	uint64_t epoch;		/* in force after the request */
-	uint64_t apply_ns;	/* map + validate + publish */
-	char why[96];		/* the rule a refused table broke */
+	uint64_t apply_ns;	/* map + validate (+ fold the delta) + publish */
+	char why[96];		/* the rule a refused table (delta) broke */
 };
 
 /* Counters beside the per-verdict and per-reason arrays. */
@@ -70,6 +72,8 @@ enum fp_counter {
 	FP_C_BIND_BUSY,		/* slot being written by another lcore: let through */
 	FP_C_BIND_MISMATCH,	/* spoofed source: dropped before the meter, no verdict */
 	FP_C_REPLY_LIMITED,	/* DECISION not sent: over the device's reply meter */
+	FP_C_DELTAS,		/* of the swaps: deltas folded into an overlay */
+	FP_C_MERGES,		/* of the swaps: overlays merged into a new base */
 	FP_C__COUNT,
 };
 

@@ -14,7 +14,7 @@
 
 #define MIN_SLOT_BITS	4
 
-static uint32_t slot_bits_for(uint32_t ndevices)
+uint32_t fp_table_slot_bits(uint32_t ndevices)
 {
 	uint32_t bits = MIN_SLOT_BITS;
 
@@ -50,7 +50,7 @@ static int layout_of(const struct es_policy *p, struct layout *l)
 	l->noverflow = 0;
 	for (uint32_t d = 0; d < p->ndevices; d++)
 		l->noverflow += overflow_of(p->devices[d].napps);
-	l->slot_bits = slot_bits_for(p->ndevices);
+	l->slot_bits = fp_table_slot_bits(p->ndevices);
 	l->servers_off = sizeof(struct fp_tbl_hdr);
 	l->slots_off = align8(l->servers_off +
 			      (uint64_t)p->nservers * sizeof(struct fp_tbl_server));
@@ -154,6 +154,47 @@ static void build_servers(const struct es_policy *p, struct fp_tbl_server *out)
 	}
 }
 
+int fp_table_servers_of(const struct es_policy *p, struct fp_tbl_server *out)
+{
+	if (p->nservers > ES_MAX_SERVERS)
+		return -E2BIG;
+	for (uint32_t i = 0; i < p->nservers; i++)
+		if (p->servers[i].kind != ESOP_TARGET_EDGE &&
+		    p->servers[i].kind != ESOP_TARGET_CLOUD)
+			return -EINVAL;
+	build_servers(p, out);
+	return 0;
+}
+
+int fp_table_fill_slot(const struct es_policy *p, const struct es_device *dev,
+		       struct fp_tbl_slot *s, struct fp_tbl_app *apps, uint32_t over)
+{
+	if (!dev->id || dev->napps > ES_MAX_APPS_PER_DEVICE ||
+	    (uint64_t)dev->apps_off + dev->napps > p->napps)
+		return -EINVAL;
+	s->device_id = dev->id;
+	s->rate_kbps = dev->rate_kbps;
+	s->burst_bytes = dev->burst_bytes;
+	s->apps = over << 5 | dev->napps;
+	memset(s->inl, 0, sizeof(s->inl));
+	for (uint32_t k = 0; k < dev->napps; k++) {
+		const struct es_app *a = &p->apps[dev->apps_off + k];
+		struct fp_tbl_app *o = k < FP_TBL_INLINE_APPS ? &s->inl[k]
+							      : &apps[over + k - FP_TBL_INLINE_APPS];
+		int err;
+
+		o->app = a->app;
+		o->target_kind = a->target_kind;
+		o->split_layer = a->split_layer;
+		o->exit = a->exit;
+		o->pad = 0;
+		err = resolve_server(p, a, dev->id, &o->server);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
 int64_t fp_table_build(const struct es_policy *p, void *buf, size_t cap)
 {
 	struct fp_tbl_hdr *h = buf;
@@ -167,23 +208,20 @@ int64_t fp_table_build(const struct es_policy *p, void *buf, size_t cap)
 		return err;
 	if (cap < l.total || ((uintptr_t)buf & 7))
 		return -ENOSPC;
-	for (uint32_t i = 0; i < p->nservers; i++)
-		if (p->servers[i].kind != ESOP_TARGET_EDGE &&
-		    p->servers[i].kind != ESOP_TARGET_CLOUD)
-			return -EINVAL;
+	err = fp_table_servers_of(p, (struct fp_tbl_server *)((uint8_t *)buf + l.servers_off));
+	if (err)
+		return err;
 	memset(h, 0, sizeof(*h));
 	slots = (struct fp_tbl_slot *)((uint8_t *)buf + l.slots_off);
 	apps = (struct fp_tbl_app *)((uint8_t *)buf + l.apps_off);
 	memset(slots, 0, sizeof(*slots) << l.slot_bits);
-	build_servers(p, (struct fp_tbl_server *)((uint8_t *)buf + l.servers_off));
 	mask = (1u << l.slot_bits) - 1;
 
 	for (uint32_t d = 0, over = 0; d < p->ndevices; d++) {
 		const struct es_device *dev = &p->devices[d];
 		uint32_t i = fp_table_hash(dev->id, l.slot_bits), dist = 0;
 
-		if (!dev->id || dev->napps > ES_MAX_APPS_PER_DEVICE ||
-		    (uint64_t)dev->apps_off + dev->napps > p->napps)
+		if (!dev->id)
 			return -EINVAL;
 		while (slots[i].device_id) {
 			if (slots[i].device_id == dev->id)
@@ -193,24 +231,10 @@ int64_t fp_table_build(const struct es_policy *p, void *buf, size_t cap)
 		}
 		if (dist > max_probe)
 			max_probe = dist;
-		slots[i].device_id = dev->id;
-		slots[i].rate_kbps = dev->rate_kbps;
-		slots[i].burst_bytes = dev->burst_bytes;
-		slots[i].apps = over << 5 | dev->napps;
-		for (uint32_t k = 0; k < dev->napps; k++) {
-			const struct es_app *a = &p->apps[dev->apps_off + k];
-			struct fp_tbl_app *o = k < FP_TBL_INLINE_APPS ? &slots[i].inl[k]
-								      : &apps[over++];
-
-			o->app = a->app;
-			o->target_kind = a->target_kind;
-			o->split_layer = a->split_layer;
-			o->exit = a->exit;
-			o->pad = 0;
-			err = resolve_server(p, a, dev->id, &o->server);
-			if (err)
-				return err;
-		}
+		err = fp_table_fill_slot(p, dev, &slots[i], apps, over);
+		if (err)
+			return err;
+		over += overflow_of(dev->napps);
 	}
 	/* the tail after the last app is still defined bytes */
 	memset((uint8_t *)buf + l.apps_off + (uint64_t)l.noverflow * sizeof(*apps), 0,
@@ -240,15 +264,16 @@ int64_t fp_table_build(const struct es_policy *p, void *buf, size_t cap)
 }
 
 /*
- * A memfd of at least @size bytes: on 2 MiB hugepages when some are free
- * (few page faults to build, map and validate it, and few TLB misses on the
- * lookups), else on ordinary pages. *cap gets its real size.
+ * A memfd of at least @size bytes: on 2 MiB hugepages when it is that big
+ * and some are free (few page faults to build, map and validate it, and few
+ * TLB misses on the lookups), else on ordinary pages. *cap gets its real
+ * size.
  */
-static int table_memfd(size_t size, size_t *cap)
+static int blob_memfd(size_t size, size_t *cap)
 {
 	size_t huge = (size + (2u << 20) - 1) & ~(size_t)((2u << 20) - 1);
-	int fd = memfd_create("edgesteer-table",
-			      MFD_CLOEXEC | MFD_ALLOW_SEALING | MFD_HUGETLB);
+	int fd = size < (2u << 20) ? -1 :
+		 memfd_create("edgesteer-table", MFD_CLOEXEC | MFD_ALLOW_SEALING | MFD_HUGETLB);
 
 	if (fd >= 0 && ftruncate(fd, (off_t)huge) == 0) {
 		*cap = huge;
@@ -269,16 +294,17 @@ static int table_memfd(size_t size, size_t *cap)
 	return fd;
 }
 
-int fp_table_build_memfd(const struct es_policy *p, int *fd_out, size_t *len_out)
+int fp_table_blob_memfd(int64_t size, fp_blob_build_fn build, const void *src,
+			int *fd_out, size_t *len_out)
 {
-	int64_t size = fp_table_size(p), n;
 	size_t cap = 0;
+	int64_t n;
 	void *map;
 	int fd, err;
 
 	if (size < 0)
 		return (int)size;
-	fd = table_memfd((size_t)size, &cap);
+	fd = blob_memfd((size_t)size, &cap);
 	if (fd < 0)
 		return fd;
 	/* hugetlb pages are reserved at mmap: a shortage shows here, not later */
@@ -287,7 +313,7 @@ int fp_table_build_memfd(const struct es_policy *p, int *fd_out, size_t *len_out
 		err = -errno;
 		goto err_close;
 	}
-	n = fp_table_build(p, map, cap);
+	n = build(src, map, cap);
 	munmap(map, cap);
 	if (n < 0) {
 		err = (int)n;
@@ -308,21 +334,62 @@ err_close:
 	return err;
 }
 
-static int refuse(const char **why, const char *what, int err)
+static int64_t build_policy(const void *p, void *buf, size_t cap)
+{
+	return fp_table_build(p, buf, cap);
+}
+
+int fp_table_build_memfd(const struct es_policy *p, int *fd, size_t *len)
+{
+	return fp_table_blob_memfd(fp_table_size(p), build_policy, p, fd, len);
+}
+
+int fp_table_refuse(const char **why, const char *what, int err)
 {
 	if (why)
 		*why = what;
 	return err;
 }
 
-static int check_app(const struct fp_tbl_hdr *h, const struct fp_tbl_server *srv,
+static int check_app(uint32_t nservers, const struct fp_tbl_server *srv,
 		     const struct fp_tbl_app *a, const char **why)
 {
 	if (a->target_kind > ESOP_TARGET_CLOUD)
-		return refuse(why, "apps[].target_kind: unknown", -EINVAL);
+		return fp_table_refuse(why, "apps[].target_kind: unknown", -EINVAL);
 	if (a->target_kind != ESOP_TARGET_LOCAL &&
-	    (a->server >= h->nservers || srv[a->server].kind != a->target_kind))
-		return refuse(why, "apps[].server: no such server of that kind", -EINVAL);
+	    (a->server >= nservers || srv[a->server].kind != a->target_kind))
+		return fp_table_refuse(why, "apps[].server: no such server of that kind", -EINVAL);
+	return 0;
+}
+
+int fp_table_check_slot(const struct fp_tbl_slot *s, uint32_t napps, uint32_t max_apps,
+			const struct fp_tbl_server *srv, uint32_t nservers, const char **why)
+{
+	uint32_t off = s->apps >> 5, n = s->apps & 31;
+
+	if (!s->rate_kbps || s->burst_bytes < 1500)
+		return fp_table_refuse(why, "slots[].rate_kbps/burst_bytes: out of range", -EINVAL);
+	if (n > max_apps || (uint64_t)off + overflow_of(n) > napps)
+		return fp_table_refuse(why, "slots[].apps: outside the app array or over the limit",
+			      -EINVAL);
+	for (uint32_t k = 0; k < n && k < FP_TBL_INLINE_APPS; k++) {
+		int err = check_app(nservers, srv, &s->inl[k], why);
+
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+int fp_table_check_apps(const struct fp_tbl_app *a, uint32_t n,
+			const struct fp_tbl_server *srv, uint32_t nservers, const char **why)
+{
+	for (uint32_t k = 0; k < n; k++) {
+		int err = check_app(nservers, srv, &a[k], why);
+
+		if (err)
+			return err;
+	}
 	return 0;
 }
 
@@ -344,54 +411,54 @@ int fp_table_validate(const void *blob, size_t len,
 	const struct fp_tbl_slot *slots;
 	const struct fp_tbl_app *apps;
 	uint32_t nslots, mask, seen = 0;
+	int err;
 
 	if (!blob || len < sizeof(*h))
-		return refuse(why, "truncated: shorter than the 128-byte header", -EBADMSG);
+		return fp_table_refuse(why, "truncated: shorter than the 128-byte header", -EBADMSG);
 	if (h->magic != FP_TABLE_MAGIC)
-		return refuse(why, "header.magic: not an EdgeSteer table", -EPROTO);
+		return fp_table_refuse(why, "header.magic: not an EdgeSteer table", -EPROTO);
 	if (h->version != FP_TABLE_VERSION || h->hdr_bytes != sizeof(*h))
-		return refuse(why, "header.version: unsupported table version", -EPROTONOSUPPORT);
+		return fp_table_refuse(why, "header.version: unsupported table version", -EPROTONOSUPPORT);
 	if (h->total_bytes != len || len % 8)
-		return refuse(why, "header.total_bytes: disagrees with the blob's length (truncated?)",
+		return fp_table_refuse(why, "header.total_bytes: disagrees with the blob's length (truncated?)",
 			      -EBADMSG);
 	if (fp_table_checksum((const uint8_t *)blob + FP_TABLE_CSUM_OFF,
 			      len - FP_TABLE_CSUM_OFF) != h->checksum)
-		return refuse(why, "header.checksum: mismatch", -EBADMSG);
+		return fp_table_refuse(why, "header.checksum: mismatch", -EBADMSG);
 	if (h->ndevices > max_dev)
-		return refuse(why, "header.ndevices: over the device limit", -E2BIG);
+		return fp_table_refuse(why, "header.ndevices: over the device limit", -E2BIG);
 	if (h->nservers > max_srv || h->nservers > ES_MAX_SERVERS)
-		return refuse(why, "header.nservers: over the server limit", -E2BIG);
+		return fp_table_refuse(why, "header.nservers: over the server limit", -E2BIG);
 	if (h->unknown_action > ES_UNKNOWN_CONTROL)
-		return refuse(why, "header.unknown_action: unknown value", -EINVAL);
+		return fp_table_refuse(why, "header.unknown_action: unknown value", -EINVAL);
 	if (h->slot_bits < MIN_SLOT_BITS || h->slot_bits > 27 ||
 	    (1ull << h->slot_bits) < 2ull * h->ndevices)
-		return refuse(why, "header.slot_bits: hash too small or too large", -EINVAL);
+		return fp_table_refuse(why, "header.slot_bits: hash too small or too large", -EINVAL);
 	if (h->napps >= (1u << 27) || h->napps > (uint64_t)h->ndevices * max_apps)
-		return refuse(why, "header.napps: over the app limit", -E2BIG);
+		return fp_table_refuse(why, "header.napps: over the app limit", -E2BIG);
 	nslots = 1u << h->slot_bits;
 	mask = nslots - 1;
 	if (h->max_probe >= nslots)
-		return refuse(why, "header.max_probe: longer than the hash", -EINVAL);
+		return fp_table_refuse(why, "header.max_probe: longer than the hash", -EINVAL);
 	if (!check_region(h->servers_off, (uint64_t)h->nservers * sizeof(*srv), len) ||
 	    h->servers_off < sizeof(*h) ||
 	    !check_region(h->slots_off, (uint64_t)nslots * sizeof(*slots), len) ||
 	    !check_region(h->apps_off, (uint64_t)h->napps * sizeof(*apps), len))
-		return refuse(why, "header offsets: a region lies outside the blob", -EINVAL);
+		return fp_table_refuse(why, "header offsets: a region lies outside the blob", -EINVAL);
 
 	srv = fp_table_servers(h);
 	for (uint32_t i = 0; i < h->nservers; i++) {
 		if (srv[i].kind != ESOP_TARGET_EDGE && srv[i].kind != ESOP_TARGET_CLOUD)
-			return refuse(why, "servers[].kind: not edge or cloud", -EINVAL);
+			return fp_table_refuse(why, "servers[].kind: not edge or cloud", -EINVAL);
 		if (nports && srv[i].port >= nports)
-			return refuse(why, "servers[].port: no such dataplane port", -EINVAL);
+			return fp_table_refuse(why, "servers[].port: no such dataplane port", -EINVAL);
 		if (!srv[i].udp_port)
-			return refuse(why, "servers[].udp_port: 0", -EINVAL);
+			return fp_table_refuse(why, "servers[].udp_port: 0", -EINVAL);
 	}
 	slots = fp_table_slots(h);
 	apps = fp_table_apps(h);
 	for (uint32_t i = 0; i < nslots; i++) {
 		const struct fp_tbl_slot *s = &slots[i];
-		uint32_t off = s->apps >> 5, n = s->apps & 31;
 		uint32_t home, dist;
 
 		if (!s->device_id)
@@ -401,34 +468,23 @@ int fp_table_validate(const void *blob, size_t len,
 		dist = (i - home) & mask;
 		/* a lookup gives up after max_probe: every entry must be in reach */
 		if (dist > h->max_probe)
-			return refuse(why, "slots[]: device beyond max_probe of its home", -EINVAL);
+			return fp_table_refuse(why, "slots[]: device beyond max_probe of its home", -EINVAL);
 		/* and reachable: a lookup stops at an empty slot or the first
 		 * copy of its id, so neither may stand between home and here */
 		for (uint32_t j = home; j != i; j = (j + 1) & mask)
 			if (!slots[j].device_id || slots[j].device_id == s->device_id)
-				return refuse(why, "slots[]: device unreachable from its home "
+				return fp_table_refuse(why, "slots[]: device unreachable from its home "
 					      "(an empty slot or a duplicate id before it)", -EINVAL);
-		if (!s->rate_kbps || s->burst_bytes < 1500)
-			return refuse(why, "slots[].rate_kbps/burst_bytes: out of range", -EINVAL);
-		if (n > max_apps || (uint64_t)off + overflow_of(n) > h->napps)
-			return refuse(why, "slots[].apps: outside the app array or over the limit",
-				      -EINVAL);
-		for (uint32_t k = 0; k < n && k < FP_TBL_INLINE_APPS; k++) {
-			int err = check_app(h, srv, &s->inl[k], why);
-
-			if (err)
-				return err;
-		}
-	}
-	if (seen != h->ndevices)
-		return refuse(why, "header.ndevices: disagrees with the hash", -EINVAL);
-	/* every app, in memory order: a random walk from the slots would miss */
-	for (uint32_t k = 0; k < h->napps; k++) {
-		int err = check_app(h, srv, &apps[k], why);
-
+		err = fp_table_check_slot(s, h->napps, max_apps, srv, h->nservers, why);
 		if (err)
 			return err;
 	}
+	if (seen != h->ndevices)
+		return fp_table_refuse(why, "header.ndevices: disagrees with the hash", -EINVAL);
+	/* every app, in memory order: a random walk from the slots would miss */
+	err = fp_table_check_apps(apps, h->napps, srv, h->nservers, why);
+	if (err)
+		return err;
 	if (why)
 		*why = NULL;
 	return 0;

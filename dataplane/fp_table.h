@@ -128,6 +128,41 @@ int fp_table_validate(const void *blob, size_t len,
 
 uint64_t fp_table_checksum(const void *data, size_t len);
 
+/* --- pieces shared with the delta (fp_delta.c) and the overlay (fp_view.c) --- */
+
+/* Sets *why (may be NULL) to @what and returns @err: a refusal. */
+int fp_table_refuse(const char **why, const char *what, int err);
+
+/* log2 of the hash slots for @ndevices (load <= 1/2). */
+uint32_t fp_table_slot_bits(uint32_t ndevices);
+
+/* @p's servers compiled (out: p->nservers entries). 0, -EINVAL or -E2BIG. */
+int fp_table_servers_of(const struct es_policy *p, struct fp_tbl_server *out);
+
+/*
+ * Compiles device @dev of @p into slot @s, its apps beyond the first two
+ * into @apps[over...]. 0 or -EINVAL.
+ */
+int fp_table_fill_slot(const struct es_policy *p, const struct es_device *dev,
+		       struct fp_tbl_slot *s, struct fp_tbl_app *apps, uint32_t over);
+
+/* The per-slot rules of fp_table_validate() (rate, burst, app range, inline apps). */
+int fp_table_check_slot(const struct fp_tbl_slot *s, uint32_t napps, uint32_t max_apps,
+			const struct fp_tbl_server *srv, uint32_t nservers, const char **why);
+
+/* Every app's kind and server among @srv. */
+int fp_table_check_apps(const struct fp_tbl_app *a, uint32_t n,
+			const struct fp_tbl_server *srv, uint32_t nservers, const char **why);
+
+typedef int64_t (*fp_blob_build_fn)(const void *src, void *buf, size_t cap);
+
+/*
+ * A sealed memfd holding the @size bytes @build writes from @src (2 MiB
+ * hugepages for big blobs when free). 0 or -errno; *fd and *len.
+ */
+int fp_table_blob_memfd(int64_t size, fp_blob_build_fn build, const void *src,
+			int *fd, size_t *len);
+
 /* --- lookups (hot path; only on validated blobs) --- */
 
 static inline uint32_t fp_table_hash(uint32_t device_id, uint32_t bits)

@@ -16,6 +16,7 @@ const char *const fp_counter_names[FP_C__COUNT] = {
 	"return_no_addr", "addr_evict", "family_mismatch", "too_big",
 	"meter_full", "swaps", "refused", "bind_learned", "bind_evict", "bind_moved",
 	"bind_busy", "bind_mismatch", "reply_limited",
+	"deltas", "merges",
 };
 
 /* Telemetry callbacks take no context: the one fast path of the process. */

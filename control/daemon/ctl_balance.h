@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "policy.h"
+#include "ptab.h"
 
 /*
  * Fills @server (p->napps entries): named targets keep their server, local
@@ -22,5 +23,19 @@
  */
 int ctl_balance(const struct es_policy *p, const struct ctl_server_obs *obs,
 		const uint64_t *demand, uint8_t *server);
+
+/*
+ * ctl_balance() for a table @next that the delta @d made from @prev, whose
+ * choices were @prev_server: the devices @d adds or replaces get the
+ * least-loaded server of their kinds (loads from @obs plus what this pass
+ * gives), every other device keeps its choice from @prev_server, which is
+ * also what the fast path (it only receives the delta) keeps for it. Runs
+ * of untouched devices are copied in bulk: O(delta + log table), not
+ * O(table). Returns 0, -ENODEV as ctl_balance, or -EINVAL when @next is
+ * not @prev changed by @d or @d changes the servers (then use ctl_balance).
+ */
+int ctl_balance_delta(const struct es_policy *prev, const uint8_t *prev_server,
+		      const struct es_policy *next, const struct ptab_delta *d,
+		      const struct ctl_server_obs *obs, uint8_t *server);
 
 #endif /* EDGESTEER_CTL_BALANCE_H */

@@ -4,6 +4,15 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
+
+static double now_ms(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)t.tv_sec * 1e3 + (double)t.tv_nsec / 1e6;
+}
 
 static void (*step_hook)(const char *point);
 
@@ -25,13 +34,23 @@ static void step(const struct ctl_stage *st, const char *what)
 int ctl_stages_push(const struct ctl_stage *st, size_t n, const struct ctl_push *next,
 		    char *why, size_t why_len)
 {
+	return ctl_stages_push_timed(st, n, next, why, why_len, NULL);
+}
+
+int ctl_stages_push_timed(const struct ctl_stage *st, size_t n, const struct ctl_push *next,
+			  char *why, size_t why_len, double *ms)
+{
 	char reason[256];
 	size_t i;
 	int rc = 0;
 
 	for (i = 0; i < n; i++) {
+		double t0 = now_ms();
+
 		reason[0] = '\0';
 		rc = st[i].ops->prepare(st[i].ctx, next, reason, sizeof(reason));
+		if (ms)
+			ms[i] = now_ms() - t0;
 		if (rc)
 			break;
 		step(&st[i], "prepared");
@@ -44,7 +63,11 @@ int ctl_stages_push(const struct ctl_stage *st, size_t n, const struct ctl_push 
 		return rc;
 	}
 	for (i = 0; i < n; i++) {
+		double t0 = now_ms();
+
 		st[i].ops->commit(st[i].ctx);
+		if (ms)
+			ms[i] += now_ms() - t0;
 		step(&st[i], "committed");
 	}
 	return 0;

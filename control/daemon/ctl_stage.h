@@ -68,4 +68,8 @@ int ctl_stages_push(const struct ctl_stage *st, size_t n, const struct ctl_push 
  */
 void ctl_stages_set_hook(void (*fn)(const char *point));
 
+/* ctl_stages_push, and @ms[i] (n of them): stage i's prepare + commit time. */
+int ctl_stages_push_timed(const struct ctl_stage *st, size_t n, const struct ctl_push *next,
+			  char *why, size_t why_len, double *ms);
+
 #endif /* EDGESTEER_CTL_STAGE_H */

@@ -45,7 +45,8 @@ struct daemon_stats {
 	uint64_t requests, bad_requests, refused_peers, timed_out;
 	uint64_t pushes, pushes_refused, rollbacks;
 	uint64_t epochs, policy_tables, policy_errors, rebalances;
-	double last_push_ms, last_load_ms, last_stage_ms;
+	double last_push_ms, last_load_ms, last_stage_ms, last_balance_ms;
+	double last_stage_each_ms[MAX_STAGES];	/* by stage: prepare + commit */
 };
 
 struct daemon {
@@ -174,9 +175,16 @@ static int apply_table(struct daemon *d, struct es_policy *next,
 		snprintf(why, why_len, "out of memory");
 		return -ENOMEM;
 	}
-	rc = ctl_balance(next, d->srv_obs, NULL, picks);
+	/* a delta: only its devices are placed again (what the fast path gets) */
+	rc = delta && d->have_table ? ctl_balance_delta(&d->cur, d->picks, next, delta, d->srv_obs,
+							picks) : -EINVAL;
+	if (rc == -EINVAL)
+		rc = ctl_balance(next, d->srv_obs, NULL, picks);
+	d->st.last_balance_ms = now_ms() - t0;
+	memset(d->st.last_stage_each_ms, 0, sizeof(d->st.last_stage_each_ms));
 	if (!rc)
-		rc = ctl_stages_push(d->stages + first, d->nstages - first, &push, why, why_len);
+		rc = ctl_stages_push_timed(d->stages + first, d->nstages - first, &push, why,
+					   why_len, d->st.last_stage_each_ms + first);
 	else
 		snprintf(why, why_len, "a kind has no server to balance onto");
 	d->st.last_stage_ms = now_ms() - t0;
@@ -363,7 +371,8 @@ static void stats_stages(struct daemon *d, FILE *f)
 		if (up) {
 			fprintf(f, ", \"epoch\": %llu, \"rx\": %llu, \"tx\": %llu, "
 				"\"decisions\": %llu, \"swaps\": %llu, \"refused\": %llu, "
-				"\"bind_mismatch\": %llu, \"reply_limited\": %llu, ",
+				"\"bind_mismatch\": %llu, \"reply_limited\": %llu, "
+				"\"deltas\": %llu, \"merges\": %llu, ",
 				(unsigned long long)fs.epoch,
 				(unsigned long long)fs.counters[FP_C_RX],
 				(unsigned long long)fs.counters[FP_C_TX],
@@ -371,7 +380,9 @@ static void stats_stages(struct daemon *d, FILE *f)
 				(unsigned long long)fs.counters[FP_C_SWAPS],
 				(unsigned long long)fs.counters[FP_C_REFUSED],
 				(unsigned long long)fs.counters[FP_C_BIND_MISMATCH],
-				(unsigned long long)fs.counters[FP_C_REPLY_LIMITED]);
+				(unsigned long long)fs.counters[FP_C_REPLY_LIMITED],
+				(unsigned long long)fs.counters[FP_C_DELTAS],
+				(unsigned long long)fs.counters[FP_C_MERGES]);
 			print_u64s(f, "verdicts", fs.verdicts, FP_MSG_NVERDICTS);
 			fputs(", ", f);
 			print_u64s(f, "drops", fs.drops, FP_MSG_NREASONS);
@@ -416,6 +427,12 @@ static void handle_stats(struct daemon *d, struct reply *r)
 		(unsigned long long)d->st.pushes, (unsigned long long)d->st.pushes_refused,
 		(unsigned long long)d->st.rollbacks, d->st.last_push_ms, d->st.last_load_ms,
 		d->st.last_stage_ms);
+	/* where the last push's time went, for the push benchmark */
+	fprintf(f, "  \"last_push_breakdown_ms\": { \"load\": %.3f, \"balance\": %.3f",
+		d->st.last_load_ms, d->st.last_balance_ms);
+	for (size_t i = 0; i < d->nstages; i++)
+		fprintf(f, ", \"%s\": %.3f", d->stages[i].ops->name, d->st.last_stage_each_ms[i]);
+	fprintf(f, " },\n");
 	fprintf(f, "  \"stages\": [");
 	for (size_t i = 0; i < d->nstages; i++)
 		fprintf(f, "%s\"%s\"", i ? ", " : "", d->stages[i].ops->name);

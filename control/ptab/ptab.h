@@ -142,6 +142,9 @@ int ptab_copy(struct es_policy *dst, const struct es_policy *src);
 /* Frees devices and apps and zeroes the table. NULL is fine. */
 void ptab_free(struct es_policy *p);
 
+/* First index in @p->devices[from..] whose id is >= @id (binary search). */
+uint32_t ptab_lower_bound(const struct es_policy *p, uint32_t from, uint64_t id);
+
 /* Binary search by id; NULL when absent. */
 const struct es_device *ptab_find_device(const struct es_policy *p, uint32_t id);
 

@@ -38,8 +38,7 @@ void ptab_delta_free(struct ptab_delta *d)
 	memset(d, 0, sizeof(*d));
 }
 
-/* First index in @p->devices[from..] whose id is >= @id. */
-static uint32_t lower_bound(const struct es_policy *p, uint32_t from, uint64_t id)
+uint32_t ptab_lower_bound(const struct es_policy *p, uint32_t from, uint64_t id)
 {
 	uint32_t lo = from, hi = p->ndevices;
 
@@ -170,7 +169,7 @@ int ptab_apply_delta(const char *name, const struct es_policy *cur,
 		uint64_t kid = k < d->ndevices ? d->devices[k].id : UINT64_MAX;
 		uint64_t rid = r < d->nremove ? d->remove[r] : UINT64_MAX;
 		uint64_t stop = kid < rid ? kid : rid;
-		uint32_t j = stop == UINT64_MAX ? cur->ndevices : lower_bound(cur, i, stop);
+		uint32_t j = stop == UINT64_MAX ? cur->ndevices : ptab_lower_bound(cur, i, stop);
 
 		rc = copy_run(&m, i, j);
 		if (rc)

@@ -39,6 +39,7 @@ cleanup() {
 	rm -rf "$pins" "$dir" "/var/run/dpdk/$ns"
 }
 trap cleanup EXIT
+trap 'exit 143' TERM INT	# meson's timeout: clean up too
 fail() {
 	echo "error: $*" >&2
 	echo "--- edgesteerd log:" >&2; cat "$dir/log" >&2 || true
@@ -56,6 +57,15 @@ ms_of() { # CMD...: run it, print its wall time in ms
 }
 median() { tr ' ' '\n' | sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 st() { C stats --json | sed -n "s/.*\"$1\": \([0-9.]*\).*/\1/p"; }
+# the daemon's own split of its last push: load (parse, validate, delta
+# applied to its table), balance (least-loaded servers), then each stage
+# (prepare + commit): {"load_ms":..,"balance_ms":..,"store_ms":..,..}
+breakdown() {
+	C stats --json | python3 -c '
+import json, sys
+b = json.load(sys.stdin)["last_push_breakdown_ms"]
+print(json.dumps({k + "_ms": round(v, 3) for k, v in b.items()}).replace(" ", ""))'
+}
 # "RX JUDGED V0,..,V9 EPOCH": the fast path's rx, sum of its verdicts, each
 # verdict (enum esop_verdict) and its epoch; of 15 reads, the one with
 # the smallest rx - sum(verdicts) of 5 (a worker's burst in flight adds to it)
@@ -111,11 +121,13 @@ read -r _ _ vvf _ <<<"$(dp_counters)"	# the devices are known from here on
 warm="$(ms_of C push "$dir/t11.json") $(ms_of C push --force "$dir/t10.json") $(ms_of C push --force "$dir/t11.json")"
 load_ms=$(st last_load_ms)
 stage_ms=$(st last_stages_ms)
+breakdown_1m=$(breakdown)
 deltas=
 for e in 12 13 14 15 16; do deltas="$deltas $(ms_of C push "$dir/d$e.json")"; done
 dload_ms=$(st last_load_ms)
 dpush_ms=$(st last_ms)
 dstage_ms=$(st last_stages_ms)
+breakdown_1k=$(breakdown)
 for e in $(seq 17 $last); do C push "$dir/d$e.json" >/dev/null; done	# back to back
 t2=$(date +%s%N)
 read -r rx2 v2 vv2 ep2 <<<"$(dp_counters)"
@@ -144,9 +156,9 @@ fwd=$(cut -d, -f6 <<<"$byverdict")	# ESOP_V_FORWARD
 	fail "the load's devices were unknown to a table in force: $byverdict"
 printf '{"bench":"push","push_ms_1m":%s,"push_ms_1m_first":%s,"push_ms_1m_runs":[%s],' \
 	"$push" "$first" "$(echo $warm | tr ' ' ',')"
-printf '"daemon_load_ms_1m":%s,"daemon_stages_ms_1m":%s,' "$load_ms" "$stage_ms"
-printf '"delta_ms_1k":%s,"delta_ms_1k_runs":[%s],"daemon_push_ms_1k":%s,"daemon_load_ms_1k":%s,"daemon_stages_ms_1k":%s,' \
-	"$delta" "$(echo $deltas | tr ' ' ',')" "$dpush_ms" "$dload_ms" "$dstage_ms"
+printf '"daemon_load_ms_1m":%s,"daemon_stages_ms_1m":%s,"breakdown_1m":%s,' "$load_ms" "$stage_ms" "$breakdown_1m"
+printf '"delta_ms_1k":%s,"delta_ms_1k_runs":[%s],"daemon_push_ms_1k":%s,"daemon_load_ms_1k":%s,"daemon_stages_ms_1k":%s,"breakdown_1k":%s,' \
+	"$delta" "$(echo $deltas | tr ' ' ',')" "$dpush_ms" "$dload_ms" "$dstage_ms" "$breakdown_1k"
 printf '"ctl_roundtrip_ms":%s,"loadavg_1m":%s,' "$(echo $trips | median)" "$(cut -d' ' -f1 /proc/loadavg)"
 printf '"lost_during_push":%s,"pushes_under_load":%s,"rx_during_push":%s,"judged_during_push":%s,' \
 	"$lost" "$pushes" "$rx" "$judged"

@@ -128,6 +128,45 @@ static void test_balance(void **state)
 	ptab_free(&p);
 }
 
+/*
+ * A delta places only its own devices again: the others keep their servers
+ * (what the fast path, which only gets the delta, keeps for them).
+ */
+static void test_balance_delta(void **state)
+{
+	static const char delta[] =
+		"{ \"edgesteer_policy\": 1, \"epoch\": 2, \"delta\": true, \"devices\": [ "
+		"{ \"id\": 3, \"apps\": [ { \"app\": 1, \"target\": \"edge\" } ] }, "
+		"{ \"id\": 5, \"apps\": [ { \"app\": 1, \"target\": \"edge\" }, "
+		"{ \"app\": 2, \"target\": \"local\" } ] } ], \"remove_devices\": [ 2 ] }";
+	struct ctl_server_obs obs[3] = { { .bytes = 5000 }, { 0 }, { 0 } };
+	struct ptab_load_info info;
+	struct ptab_error err;
+	struct ptab_delta d;
+	struct es_policy p, next;
+	uint8_t prev[8], srv[8];
+
+	(void)state;
+	load_world(&p);
+	assert_int_equal(ctl_balance(&p, NULL, NULL, prev), 0);
+	if (ptab_load("delta", delta, strlen(delta), &p, NULL, 0, &next, &info, &d, &err))
+		fail_msg("%s", err.msg);
+	assert_int_equal(ctl_balance_delta(&p, prev, &next, &d, obs, srv), 0);
+	/*
+	 * devices 1 and 4 as before (e0 and c0; c0), though e0 is loaded now;
+	 * 3 and 5 (apps 1, 2) placed anew: e1, e1, local
+	 */
+	const uint8_t want[] = { 0, 1, 2, 1, 2, ES_SERVER_ANY };
+
+	assert_memory_equal(srv, want, sizeof(want));
+	/* a delta that changes the servers is for ctl_balance */
+	d.has_servers = 1;
+	assert_int_equal(ctl_balance_delta(&p, prev, &next, &d, obs, srv), -EINVAL);
+	ptab_delta_free(&d);
+	ptab_free(&next);
+	ptab_free(&p);
+}
+
 static int decide(const char *name, const char *args, const struct ctl_epoch_obs *obs,
 		  struct es_policy *next)
 {
@@ -200,6 +239,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_two_phase),
 		cmocka_unit_test(test_balance),
+		cmocka_unit_test(test_balance_delta),
 		cmocka_unit_test(test_policies),
 	};
 

@@ -97,6 +97,9 @@ expect_rc 0 C show --device 1 --json; grep -q '"id": 1' <<<"$out" || fail "$out"
 cp "$(dirname "$example")/example-delta.json" "$dir/delta.json"
 expect_rc 0 C diff "$dir/delta.json"; grep -q "^+ device 5" <<<"$out" || fail "$out"
 expect_rc 0 C push "$dir/delta.json"; wait_epochs 8/8/8	# XDP by xdpc_push_delta
+# the fast path got it as a delta (an overlay), not as a whole table
+[ "$(C stats --json | python3 -c 'import json, sys; print(json.load(sys.stdin)["dp"]["deltas"])')" = 1 ] ||
+	fail "the fast path did not get the delta as one"
 
 # the fast path has 3 ports: a server on port 5 is what it refuses; refused
 # in prepare, before either stage changed

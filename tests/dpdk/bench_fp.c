@@ -37,6 +37,7 @@
 #include "esop.h"
 #include "esop_gen.h"
 #include "fp_client.h"
+#include "fp_delta.h"
 #include "fp_ctl.h"
 #include "fp_dp.h"
 #include "fp_port.h"
@@ -160,7 +161,7 @@ static double run_testpmd(unsigned int nl, const char *pcap, double secs)
 	return rep[1 + (nrep - 1) / 2] / 1e6;
 }
 
-static void lookup_bench(const struct fp_tbl_hdr *t, double *mean_ns, double *p99_ns)
+static void lookup_bench(const struct fp_view *v, double *mean_ns, double *p99_ns)
 {
 	enum { BURSTS = 100000 };
 	static double per[BURSTS];
@@ -181,7 +182,7 @@ static void lookup_bench(const struct fp_tbl_hdr *t, double *mean_ns, double *p9
 			apps[i] = (uint16_t)(x >> 40) % 2 + 1;
 		}
 		uint64_t t0 = rte_rdtsc_precise();
-		fp_table_lookup_burst(t, ids, apps, 32, s, a);
+		fp_view_lookup_burst(v, ids, apps, 32, s, a);
 		uint64_t t1 = rte_rdtsc_precise();
 		for (int i = 0; i < 32; i++)
 			found += a[i] != NULL;
@@ -256,6 +257,7 @@ int main(int argc, char **argv)
 	unsigned int nl = 1, nports, c;
 	double secs = 2, tp, t0, elapsed, mean_ns, p99_ns;
 	double build_ms = 0, apply_ms = 0, push_ms = 0;
+	double delta_ms = 0, delta_apply_ms = 0, ovl_ns = 0, ovl_p99_ns = 0;
 	struct fp_msg_stats s0, s1, s2;
 	struct fp_msg_push_reply rep;
 	struct rte_mempool *mp;
@@ -332,9 +334,43 @@ int main(int argc, char **argv)
 		double m3[3], p3[3];
 
 		for (int i = 0; i < 3; i++)
-			lookup_bench(fp_dp_table(dp), &m3[i], &p3[i]);
+			lookup_bench(fp_dp_view(dp), &m3[i], &p3[i]);
 		mean_ns = median(m3, 3);
 		p99_ns = median(p3, 3);
+	}
+	/*
+	 * A 1,000-device delta (ids spread over the table, new rates): the
+	 * round trip and the fast path's side (validate, fold, publish), then
+	 * the lookups again through base and overlay.
+	 */
+	{
+		struct es_policy dp1k = pol;
+		struct fp_delta_src src = { &dp1k, NULL, 0, 1 };
+		double m3[3], p3[3];
+
+		dp1k.epoch = 2;
+		dp1k.ndevices = 1000;
+		dp1k.devices = malloc(1000 * sizeof(*dp1k.devices));
+		if (!dp1k.devices)
+			return 1;
+		for (uint32_t i = 0; i < 1000; i++) {
+			dp1k.devices[i] = pol.devices[(i + 1) * 997 - 1];
+			dp1k.devices[i].rate_kbps -= 1;
+		}
+		t0 = now_s();
+		if (fp_delta_build_memfd(&src, &fd, &len) ||
+		    fp_client_push_delta_fd(cl, fd, len, 0, &rep)) {
+			fprintf(stderr, "error: delta: %s\n", rep.why);
+			return 1;
+		}
+		delta_ms = (now_s() - t0) * 1e3;
+		delta_apply_ms = rep.apply_ns / 1e6;
+		close(fd);
+		free(dp1k.devices);
+		for (int i = 0; i < 3; i++)
+			lookup_bench(fp_dp_view(dp), &m3[i], &p3[i]);
+		ovl_ns = median(m3, 3);
+		ovl_p99_ns = median(p3, 3);
 	}
 
 	/*
@@ -402,11 +438,14 @@ int main(int argc, char **argv)
 			s2.counters[FP_C_TX_DROP];
 
 	printf("{\"lcores\": %u, \"mpps\": %.3f, \"testpmd_mpps\": %.3f, \"ratio\": %.3f, "
-	       "\"lookup_ns_1m\": %.1f, \"lookup_p99_ns_1m\": %.1f, \"build_ms_1m\": %.1f, "
+	       "\"lookup_ns_1m\": %.1f, \"lookup_p99_ns_1m\": %.1f, "
+	       "\"lookup_ns_1m_overlay_1k\": %.1f, \"lookup_p99_ns_1m_overlay_1k\": %.1f, "
+	       "\"delta_ms_1k\": %.2f, \"delta_apply_ms_1k\": %.2f, \"build_ms_1m\": %.1f, "
 	       "\"apply_ms_1m\": %.2f, \"push_ms_1m\": %.2f, \"applies_under_load\": %d, "
 	       "\"apply_ms_1m_under_load\": %.2f, \"lost_during_apply\": %lu, "
 	       "\"rx_during_apply\": %lu, \"rounds\": %d}\n",
-	       nl, mpps, tp, median(ratio, rounds), mean_ns, p99_ns, build_ms, apply_ms,
+	       nl, mpps, tp, median(ratio, rounds), mean_ns, p99_ns, ovl_ns, ovl_p99_ns, delta_ms,
+	       delta_apply_ms, build_ms, apply_ms,
 	       push_ms, applies, applies ? apply_total * 1e3 / applies : 0,
 	       (unsigned long)lost, (unsigned long)rx, rounds);
 	(void)push_total;

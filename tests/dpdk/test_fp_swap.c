@@ -13,6 +13,14 @@
  *    their error, and the table in force is still the old one (its DECISIONs
  *    say so).
  *  - a device's meter keeps its state across a swap.
+ *  - deltas under traffic (fp_delta.h, FP_MSG_PUSH_DELTA): 60 deltas, each
+ *    changing every device the traffic uses to delta N's values (and
+ *    removing or adding again devices outside it), folded into overlays,
+ *    and every tenth the overlay merged into a new base by the test thread
+ *    (fp_dp_merge) while the worker judges frames: the same equalities
+ *    hold (a frame judged by base and overlay of different versions would
+ *    break them) and no frame is lost. Then a delta for another base epoch
+ *    (-EXDEV), a corrupt one and an unsealed one are refused whole.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -35,6 +43,7 @@
 #include "esop_parse.h"
 #include "fp_client.h"
 #include "fp_ctl.h"
+#include "fp_delta.h"
 #include "fp_dp.h"
 #include "fp_port.h"
 #include "fp_table.h"
@@ -290,7 +299,7 @@ static void test_meter_across_swap(struct fp_client *c, struct fp_dp *dp)
 	sp.hdr.total_len = sp.payload_len;
 	len = esop_gen_build(f, sizeof(f), &sp);
 	for (int k = 0; k < 2; k++) {
-		make_policy(&p, NSWAPS + 10 + (uint64_t)k, NDEV);
+		make_policy(&p, 300 + (uint64_t)k, NDEV);
 		p.devices[0].rate_kbps = 8;
 		p.devices[0].burst_bytes = 1500;
 		CHECK(fp_client_push_policy(c, &p, 0, &rep) == 0, "meter table %d: %s", k, rep.why);
@@ -302,6 +311,115 @@ static void test_meter_across_swap(struct fp_client *c, struct fp_dp *dp)
 	      info.bucket_bytes < 1000, "bucket after the swap: %ld bytes",
 	      (long)info.bucket_bytes);
 	CHECK(judge_one(dp, f, len) == ESOP_V_OVER_RATE, "bucket was refilled by the swap");
+}
+
+/*
+ * Delta @e against @base: every device of table @e (1..ndev), and with
+ * @rm the devices NDEV+1..NDEV+8 removed instead of changed. @how: 0, or
+ * B_CSUM / B_UNSEALED to spoil it. Returns the push's result.
+ */
+static int push_delta(struct fp_client *c, uint64_t e, uint64_t base, uint32_t ndev, int rm,
+		      enum bad how, struct fp_msg_push_reply *rep)
+{
+	uint32_t ids[8];
+	struct es_policy p;
+	struct fp_delta_src src = { &p, ids, 0, base };
+	size_t len;
+	int fd, err;
+
+	make_policy(&p, e, ndev);
+	if (rm) {
+		for (uint32_t i = 0; i < 8; i++)
+			ids[i] = NDEV + 1 + i;
+		src.nremove = 8;
+		p.ndevices = NDEV;
+	}
+	if (how == B_CSUM || how == B_UNSEALED) {
+		int64_t n = fp_delta_size(&src);
+		uint8_t *map;
+
+		fd = memfd_create("bad", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+		if (fd < 0 || ftruncate(fd, n) < 0)
+			abort();
+		map = mmap(NULL, (size_t)n, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+		if (map == MAP_FAILED || fp_delta_build(&src, map, (size_t)n) != n)
+			abort();
+		if (how == B_CSUM)
+			map[n - 1] ^= 1;
+		munmap(map, (size_t)n);
+		if (how == B_CSUM)
+			fcntl(fd, F_ADD_SEALS, F_SEAL_WRITE | F_SEAL_SHRINK | F_SEAL_GROW);
+		len = (size_t)n;
+	} else if (fp_delta_build_memfd(&src, &fd, &len)) {
+		abort();
+	}
+	fp_test_policy_free(&p);
+	err = fp_client_push_delta_fd(c, fd, len, 0, rep);
+	close(fd);
+	return err;
+}
+
+static void test_deltas(struct fp_client *c, struct fp_dp *dp)
+{
+	static const struct { const char *name; uint64_t base; enum bad how; int err; } bad[] = {
+		{ "delta for another base epoch", 0, B_STALE, -EXDEV },
+		{ "corrupt delta", 1, B_CSUM, -EBADMSG },
+		{ "unsealed delta", 1, B_UNSEALED, -EPERM },
+	};
+	struct fp_msg_push_reply rep;
+	struct fp_msg_stats st0, st;
+	struct es_policy p;
+	uint64_t e, sent0 = sent, out0 = got_decision + got_forward;
+	int merges = 0;
+
+	fp_client_get_stats(c, &st0);
+	make_policy(&p, 200, NDEV + 8);
+	CHECK(fp_client_push_policy(c, &p, 0, &rep) == 0, "delta base: %s", rep.why);
+	fp_test_policy_free(&p);
+	for (e = 201; e <= 260; e++) {
+		int err;
+
+		offer(PER_SWAP);
+		/* odd: devices NDEV+1.. removed, even: there again */
+		err = push_delta(c, e, e - 1, NDEV + 8, e & 1, 0, &rep);
+		CHECK(err == 0 && rep.epoch == e, "delta %lu: %d %s", (unsigned long)e, err, rep.why);
+		drain();
+		if (e % 10 == 0) {
+			offer(PER_SWAP);
+			merges += fp_dp_merge(dp, 1) == 1;
+			drain();
+		}
+	}
+	for (uint64_t end = rte_rdtsc() + 10 * rte_get_tsc_hz();
+	     got_decision + got_forward < sent && rte_rdtsc() < end;)
+		drain();
+	CHECK(got_decision + got_forward - out0 == sent - sent0, "deltas: lost %ld frames",
+	      (long)(sent - sent0 - (got_decision + got_forward - out0)));
+	CHECK(merges == 6, "%d merges of 6", merges);
+	CHECK(probe_epoch() == 260, "DECISIONs after the deltas not from epoch 260");
+	struct fp_dev_info info;
+
+	CHECK(fp_dp_device(dp, NDEV + 1, &info) == 0 && info.in_table &&
+	      info.rate_kbps == 100260, "device %u after its re-add", NDEV + 1);
+	for (size_t r = 0; r < sizeof(bad) / sizeof(bad[0]); r++) {
+		int err = push_delta(c, 261, bad[r].base ? 260 : 250, NDEV, 0, bad[r].how, &rep);
+
+		CHECK(err == bad[r].err && rep.epoch == 260, "%s: %d (%s), epoch %lu",
+		      bad[r].name, err, rep.why, (unsigned long)rep.epoch);
+		CHECK(probe_epoch() == 260, "%s: DECISIONs no longer from epoch 260", bad[r].name);
+	}
+	CHECK(fp_client_get_stats(c, &st) == 0 &&
+	      st.counters[FP_C_REFUSED] == st0.counters[FP_C_REFUSED] + 3 &&
+	      st.counters[FP_C_SWAPS] == st0.counters[FP_C_SWAPS] + 61 + 6 &&
+	      st.counters[FP_C_DELTAS] == 60 && st.counters[FP_C_MERGES] == 6,
+	      "after the deltas: refused %lu swaps %lu",
+	      (unsigned long)(st.counters[FP_C_REFUSED] - st0.counters[FP_C_REFUSED]),
+	      (unsigned long)(st.counters[FP_C_SWAPS] - st0.counters[FP_C_SWAPS]));
+	printf("%lu frames through 60 deltas and 6 merges; over rate %lu unknown %lu\n",
+	       (unsigned long)(sent - sent0),
+	       (unsigned long)(st.verdicts[ESOP_V_OVER_RATE] - st0.verdicts[ESOP_V_OVER_RATE]),
+	       (unsigned long)(st.verdicts[ESOP_V_UNKNOWN_DEVICE] -
+			       st0.verdicts[ESOP_V_UNKNOWN_DEVICE]));
 }
 
 int main(void)
@@ -376,6 +494,7 @@ int main(void)
 
 	test_bad_pushes(cl);
 	test_bad_messages(cl);
+	test_deltas(cl, dp);
 	test_meter_across_swap(cl, dp);
 
 	fp_dp_stop(dp);
