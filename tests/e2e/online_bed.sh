@@ -7,27 +7,7 @@
 [ "$(id -u)" = 0 ] || { echo "skip: needs root"; exit 77; }
 command -v nsenter >/dev/null && mountpoint -q /sys/fs/bpf || { echo "skip: no nsenter/bpffs"; exit 77; }
 P=o$(($$ % 10000))-
-work=$(mktemp -d /tmp/es-online.XXXXXX)
-pins=/sys/fs/bpf/es-online-$$
-pids=()
-bed_cleanup() {
-	# TERM first so that edgesteerd detaches its program; then no mercy
-	for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-	sleep 0.3
-	for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null || true; done
-	for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
-	"$testbed" down "$P" || true
-	rm -rf "$pins" "$work" "/var/run/dpdk/${P}dp"
-}
-trap bed_cleanup EXIT INT TERM
-fail() {
-	echo "FAIL: $*" >&2
-	for f in "$work"/*.log; do echo "--- $f" >&2; tail -20 "$f" >&2; done
-	exit 1
-}
-# for background processes: no function (a subshell) between $! and the process
-NS() { echo "nsenter --net=/var/run/netns/${P}$1"; }
-C() { "$ctl" --socket "$work/ctl.sock" "$@"; }
+. "$(dirname "${BASH_SOURCE[0]}")/lib/bed_common.sh" online
 
 # bed_up NDEVICES TABLE_FIXUP_PY EDGESTEERD_ARGS...: the operator's first
 # table (es-pcapgen's: app 3 on edge0, app 4 on cloud0, ids 1000..) is

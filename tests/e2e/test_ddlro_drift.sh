@@ -40,23 +40,7 @@ EPOCH_MS=200 HOLD_MS=400 FLOOR_US=5000 MAX_EPOCHS=6 DELAY_MS=20
 duration=20
 [ -n "$long_out" ] && duration=40
 P=r$(($$ % 10000))-
-work=$(mktemp -d /tmp/es-ddlro.XXXXXX)
-pins=/sys/fs/bpf/es-ddlro-$$
-pids=()
-cleanup() {
-	for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null || true; done
-	for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
-	"$testbed" down "$P" || true
-	rm -rf "$pins" "$work" "/var/run/dpdk/${P}dp"
-}
-trap cleanup EXIT INT TERM
-fail() {
-	echo "FAIL: $*" >&2
-	for f in "$work"/*.log; do echo "--- $f" >&2; tail -20 "$f" >&2; done
-	exit 1
-}
-NS() { echo "nsenter --net=/var/run/netns/${P}$1"; }
-C() { "$ctl" --socket "$work/ctl.sock" "$@"; }
+. "$(dirname "$0")/lib/bed_common.sh" ddlro
 
 "$testbed" up "$P"
 # netem or not, found out now: a failed attempt mid-run (the kernel looking
