@@ -14,6 +14,7 @@
 #include "ctl_proto.h"
 #include "es_policy.h"
 #include "esop_fixtures.h"
+#include "fp_delta.h"
 #include "fp_table.h"
 #include "dil_set.h"
 #include "nn_file.h"
@@ -147,6 +148,51 @@ static void fp_table_seeds(void)
 	esop_fix_world_policy_free(&pol);
 }
 
+/*
+ * Deltas against the fixture world's table as edgesteerd compiles them:
+ * its first device with a new rate, and that plus its last device removed.
+ */
+static void fp_delta_seeds(void)
+{
+	struct es_policy pol, sub;
+	char p[4096];
+	void *blob;
+	size_t len;
+	int64_t n;
+	FILE *f;
+
+	dir("fp_delta");
+	need(esop_fix_world_policy(&pol), "esop_fix_world_policy");
+	if (pol.ndevices < 2)
+		need(-EINVAL, "fixture world: fewer than 2 devices");
+	for (int k = 0; k < 2; k++) {
+		uint32_t rm = pol.devices[pol.ndevices - 1].id;
+		struct fp_delta_src src = { .p = &sub, .remove = &rm, .nremove = (uint32_t)k,
+					    .base_epoch = pol.epoch };
+
+		sub = pol;
+		sub.epoch = pol.epoch + 1;
+		sub.ndevices = 1;
+		pol.devices[0].rate_kbps += 1;
+		n = fp_delta_size(&src);
+		if (n < 0)
+			need((int)n, "fp_delta_size");
+		len = (size_t)n;
+		blob = aligned_alloc(8, (len + 7) & ~(size_t)7);
+		if (!blob)
+			need(-ENOMEM, "fp_delta blob");
+		n = fp_delta_build(&src, blob, len);
+		if (n < 0)
+			need((int)n, "fp_delta_build");
+		snprintf(p, sizeof(p), "%s/fp_delta/world-%d.dlt", out, k);
+		f = fopen(p, "wb");
+		if (!f || fwrite(blob, 1, (size_t)n, f) != (size_t)n || fclose(f))
+			need(-EIO, p);
+		free(blob);
+	}
+	esop_fix_world_policy_free(&pol);
+}
+
 int main(int argc, char **argv)
 {
 	if (argc != 3) {
@@ -160,5 +206,6 @@ int main(int argc, char **argv)
 	dil_seeds();
 	ctl_seeds(argv[2]);
 	fp_table_seeds();
+	fp_delta_seeds();
 	return 0;
 }
