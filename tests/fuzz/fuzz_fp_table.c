@@ -14,6 +14,7 @@
 #include <linux/types.h>
 
 #include "esop.h"
+#include "fuzz_blob.h"
 #include "fp_table.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -59,12 +60,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (size > (1u << 20))
 		return 0;
-	/* blobs are 8-byte aligned in memory, as mmap gives them */
 	len = size & ~(size_t)7;
-	copy = aligned_alloc(8, size ? (size + 7) & ~(size_t)7 : 8);
-	if (!copy)
-		abort();
-	memcpy(copy, data, size);
+	copy = fuzz_blob_copy(data, size);
 	check(copy, size);
 	if (len >= sizeof(struct fp_tbl_hdr)) {
 		struct fp_tbl_hdr *h = (struct fp_tbl_hdr *)copy;
