@@ -35,11 +35,12 @@ static void *blob_alloc(size_t bytes)
 
 static void blob_free(const void *blob)
 {
-	uint8_t *m = (uint8_t *)blob - PREFIX;
+	uint8_t *m;
 	size_t len;
 
 	if (!blob)
 		return;
+	m = (uint8_t *)blob - PREFIX;	/* only now: NULL - PREFIX is UB */
 	memcpy(&len, m, sizeof(len));
 	munmap(m, len);
 }

@@ -314,7 +314,7 @@ static void test_corpus_decisions(void)
 {
 	struct esop_fixture *fx;
 	struct es_policy p;
-	size_t n, decisions = 0, larger = 0;
+	size_t n = 0, decisions = 0, larger = 0;
 	double worst = 0;
 
 	CHECK(dp_open(0) == 0 && esop_fixtures_build(&fx, &n) == 0 &&
