@@ -79,7 +79,9 @@ int64_t fp_delta_build(const struct fp_delta_src *src, void *buf, size_t cap)
 			return err;
 		over += overflow_of(p->devices[d].napps);
 	}
-	memcpy((uint8_t *)buf + l.remove_off, src->remove, src->nremove * sizeof(uint32_t));
+	if (src->nremove)	/* remove may be NULL then: memcpy from NULL is UB */
+		memcpy((uint8_t *)buf + l.remove_off, src->remove,
+		       src->nremove * sizeof(uint32_t));
 	/* the servers exactly as the table compiles them, to name them by */
 	err = fp_table_servers_of(p, srv);
 	if (err)
