@@ -960,9 +960,10 @@ static int reply_allowed(struct fp_worker *w, const struct fp_tbl_slot *d,
 /* Acts on one judged frame. Returns 1 when @m was queued for TX. */
 static int act(struct fp_worker *w, const struct fp_tbl_hdr *t, struct rte_mbuf *m,
 	       const struct esop_pkt *pkt, int v, const struct fp_tbl_slot *d,
-	       const struct fp_tbl_app *a, uint64_t now)
+	       const struct fp_tbl_app *a)
 {
 	struct fp_dp *dp = w->dp;
+	uint64_t now = w->now;
 	const uint8_t *f = rte_pktmbuf_mtod(m, const uint8_t *);
 	struct fp_answer ans;
 	struct fp_addr addr;
@@ -1126,7 +1127,7 @@ unsigned int fp_dp_poll(struct fp_dp *dp, unsigned int wi)
 		w->st.v[v[i]]++;
 		if (v[i] == ESOP_V_MALFORMED)
 			w->st.d[p->drop_reason]++;
-		if (!act(w, t, m[i], p, v[i], slot[i], app[i], now))
+		if (!act(w, t, m[i], p, v[i], slot[i], app[i]))
 			rte_pktmbuf_free(m[i]);
 	}
 	tx_flush(w);
